@@ -1,0 +1,85 @@
+"""The problem sets: one module per nbgrader assignment id, each listing its graded parts as data.
+
+Module contract (checked by ``load``)::
+
+    ASSIGNMENT_ID: str                      # == the module name == the nbgrader assignment id
+    FUNCTIONS: tuple[str, ...]              # the graded function names (the student API)
+    FORBIDDEN: dict[str, tuple[str, ...]]   # function name (or "*" for every graded function)
+                                            #   -> shortcut families banned inside it, from
+                                            #   coursekit.grading.shortcuts.FAMILIES
+    CHECKS: list[Check]                     # one Check per graded test cell, in notebook order
+
+Each ``Check.grade_id`` names a graded test cell of ``solutions/<id>/<id>.ipynb`` and
+``Check.points`` equals that cell's points. ``tests/problemsets`` verifies both.
+
+Example (ps3): ``FORBIDDEN = {"*": ("reference",), "gradients": ("autograd",)}`` bans the
+course's reference library everywhere and autograd inside ``gradients`` only (``train`` is meant
+to use autograd).
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from coursekit.grading.checks import Check
+from coursekit.grading.shortcuts import FAMILIES
+
+__all__ = ["ASSIGNMENTS", "banned_families", "load"]
+
+ASSIGNMENTS: tuple[str, ...] = ("ps1_power_method", "ps2_low_rank", "ps3_mlp_gd")
+
+
+def banned_families(module: ModuleType, function: str) -> tuple[str, ...]:
+    """Shortcut families banned inside ``function`` (its own entry plus the ``"*"`` entry)."""
+    forbidden = module.FORBIDDEN
+    names = tuple(forbidden.get("*", ())) + tuple(forbidden.get(function, ()))
+    return tuple(dict.fromkeys(names))
+
+
+def load(assignment_id: str) -> ModuleType:
+    """Import ``coursekit.problemsets.<assignment_id>`` and check that it meets the contract.
+
+    Raises:
+        ValueError: the id is not a known problem set, or the module breaks the contract.
+    """
+    if not assignment_id.isidentifier():
+        raise ValueError(
+            f"{assignment_id!r} is not a problem-set id; expected e.g. 'ps1_power_method'."
+        )
+    try:
+        module = importlib.import_module(f"coursekit.problemsets.{assignment_id}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"coursekit.problemsets.{assignment_id}":
+            path = f"lib/coursekit/problemsets/{assignment_id}.py"
+            raise ValueError(f"No grader module for {assignment_id!r}: add {path}.") from exc
+        raise
+    _check_contract(module, assignment_id)
+    return module
+
+
+def _check_contract(module: ModuleType, assignment_id: str) -> None:
+    name = module.__name__
+    if getattr(module, "ASSIGNMENT_ID", None) != assignment_id:
+        raise ValueError(f"{name}.ASSIGNMENT_ID must be {assignment_id!r}.")
+    functions = getattr(module, "FUNCTIONS", None)
+    if not isinstance(functions, tuple) or not all(isinstance(f, str) for f in functions):
+        raise ValueError(f"{name}.FUNCTIONS must be a tuple of function names.")
+    forbidden = getattr(module, "FORBIDDEN", None)
+    if not isinstance(forbidden, dict):
+        raise ValueError(f"{name}.FORBIDDEN must be a dict: function name or '*' -> families.")
+    for key, families in forbidden.items():
+        if key != "*" and key not in functions:
+            raise ValueError(f"{name}.FORBIDDEN names {key!r}, which is not in FUNCTIONS.")
+        unknown = set(families) - set(FAMILIES)
+        if unknown:
+            raise ValueError(
+                f"{name}.FORBIDDEN[{key!r}] has unknown families {sorted(unknown)}; "
+                f"choose from {sorted(FAMILIES)}."
+            )
+    checks = getattr(module, "CHECKS", None)
+    if not isinstance(checks, list) or not all(isinstance(c, Check) for c in checks):
+        raise ValueError(f"{name}.CHECKS must be a list of coursekit.grading.checks.Check.")
+    ids = [c.grade_id for c in checks]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{name}.CHECKS has duplicate grade_ids.")

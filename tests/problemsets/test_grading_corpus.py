@@ -1,0 +1,43 @@
+"""Autograde every corpus submission through real nbgrader and compare with its EXPECT."""
+
+from __future__ import annotations
+
+import harness
+import pytest
+
+ASSIGNMENTS = harness.discover_assignments()
+CASES = [(aid, case.name) for aid in ASSIGNMENTS for case in harness.load_corpus(aid)]
+
+
+@pytest.mark.parametrize(("assignment_id", "case_name"), CASES, ids=[f"{a}/{c}" for a, c in CASES])
+def test_case_is_graded_as_expected(graded_runs, assignment_id: str, case_name: str) -> None:
+    run = graded_runs[assignment_id]
+    problems = run.verdicts()[case_name]
+    assert not problems, f"{assignment_id}/{case_name} misgraded:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_misgraded_0_of_n(graded_runs, assignment_id: str) -> None:
+    run = graded_runs[assignment_id]
+    verdicts = run.verdicts()
+    wrong = {name: problems for name, problems in verdicts.items() if problems}
+    print(f"{assignment_id}: misgraded {len(wrong)} of {len(verdicts)}")
+    assert not wrong, harness.dump(run)
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_corpus_has_enough_cases(assignment_id: str) -> None:
+    names = [c.name for c in harness.load_corpus(assignment_id)]
+    correct = [n for n in names if n.startswith("correct_")]
+    mistakes = [n for n in names if n.startswith("mistake_")]
+    adversarial = [n for n in names if n.startswith("adversarial_")]
+    assert len(correct) >= 5, "need at least 5 correct-but-different submissions"
+    assert len(mistakes) >= 10, "need at least 10 common mistakes"
+    assert adversarial, "need adversarial submissions (shortcuts and tampering)"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_autograde_processed_every_submission(graded_runs, assignment_id: str) -> None:
+    run = graded_runs[assignment_id]
+    missing = [name for name, res in run.results.items() if not res.autograded]
+    assert not missing, f"nbgrader failed on {missing}:\n{run.autograde_log[-5000:]}"
