@@ -10,7 +10,7 @@ export OMP_NUM_THREADS ?= 2
 
 STAMP := $(VENV)/.installed
 
-.PHONY: setup book book-clean test lint format bench serve clean
+.PHONY: setup web browser book book-clean test lint format bench serve clean
 
 setup: $(STAMP)
 
@@ -20,12 +20,37 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
+## Browser assets, from npm at setup time only (web/package-lock.json pins them): MathJax,
+## served with the book (no CDN), and axe-core, which the browser tests inject.
+WEB_STAMP := web/node_modules/.installed
+MATHJAX := web/static/mathjax/tex-mml-chtml.js
+web: $(MATHJAX)
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(MATHJAX): $(WEB_STAMP)
+	rm -rf web/static/mathjax
+	mkdir -p web/static
+	cp -R web/node_modules/mathjax/es5 web/static/mathjax
+	touch $@
+
+## Debian's Chromium for the browser tests; Playwright drives it (no browser download).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
 ## Build the book into _build/html, executing every chapter (cached between local rebuilds).
-book: $(STAMP)
+book: $(STAMP) web
 	$(BIN)/jupyter-book build --all -W --keep-going .
 
-## Setup, lint, a fresh book build, then the whole test suite.
-test: $(STAMP) lint book
+## Setup, lint, a fresh book build, then the whole test suite (browser tests included).
+test: $(STAMP) web browser lint book
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
