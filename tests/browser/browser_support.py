@@ -1,0 +1,137 @@
+"""Helpers shared by the browser tests: where things are, the Chromium flags, page discovery,
+and a watcher for console errors and failed or off-site requests."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = Path(os.environ.get("COURSE_SITE_DIR", ROOT / "_build" / "html")).resolve()
+# The book sources the site was built from: two levels above the html folder.
+BOOK_SOURCE = SITE.parents[1] if (SITE.parents[1] / "_toc.yml").exists() else ROOT
+CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
+AXE_JS = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "artifacts" / "browser"
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Pages of the site that are not book pages: assets, sources, images.
+_NOT_PAGES = {"_static", "_sources", "_images", "_downloads"}
+
+
+def toc_docnames(source: Path = BOOK_SOURCE) -> list[str]:
+    """Docnames in _toc.yml, in reading order (the root first)."""
+    toc = yaml.safe_load((source / "_toc.yml").read_text(encoding="utf-8"))
+    names: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key in ("root", "file"):
+                if key in node:
+                    names.append(str(node[key]).removesuffix(".md").removesuffix(".ipynb"))
+            for value in node.values():
+                if isinstance(value, list | dict):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return names
+
+
+def is_redirect(page: Path) -> bool:
+    """True for a meta-refresh stub (the site's index.html points at the root chapter)."""
+    head = page.read_text(encoding="utf-8", errors="replace")[:2000].lower()
+    return 'http-equiv="refresh"' in head
+
+
+def site_pages(site: Path = SITE) -> list[str]:
+    """Every HTML page of the built site, as paths relative to it (redirect stubs left out)."""
+    if not site.is_dir():
+        return []
+    pages = []
+    for page in sorted(site.rglob("*.html")):
+        rel = page.relative_to(site)
+        if rel.parts[0] in _NOT_PAGES or is_redirect(page):
+            continue
+        pages.append(rel.as_posix())
+    return pages
+
+
+def require_site() -> Path:
+    if not (SITE / "index.html").is_file():
+        pytest.fail(
+            f"the built book is missing ({SITE}/index.html): run `make book` first "
+            "(`make test` builds it before running the tests)",
+            pytrace=False,
+        )
+    return SITE
+
+
+@dataclass
+class Watch:
+    """What a page did wrong while it loaded: console errors, failed or off-site requests."""
+
+    local_prefix: str
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    external_requests: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return (
+            [f"console error: {m}" for m in self.console_errors]
+            + [f"failed request: {r}" for r in self.failed_requests]
+            + [f"request off 127.0.0.1 (blocked): {r}" for r in self.external_requests]
+        )
+
+    def clear(self) -> None:
+        self.console_errors.clear()
+        self.failed_requests.clear()
+        self.external_requests.clear()
+
+
+def watch_page(page, local_prefix: str) -> Watch:
+    """Record console errors, page errors, failed and off-site requests of ``page``."""
+    watch = Watch(local_prefix)
+    page.on(
+        "console",
+        lambda msg: watch.console_errors.append(msg.text) if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda err: watch.console_errors.append(f"uncaught: {err}"))
+    page.on(
+        "requestfailed",
+        lambda req: (
+            None
+            if req.url in watch.external_requests
+            else watch.failed_requests.append(f"{req.url} ({req.failure})")
+        ),
+    )
+
+    def on_response(response) -> None:
+        if response.status >= 400:
+            watch.failed_requests.append(f"{response.url} (HTTP {response.status})")
+
+    page.on("response", on_response)
+
+    def block(route) -> None:
+        watch.external_requests.append(route.request.url)
+        route.abort()
+
+    page.route(re.compile(r"^(?!" + re.escape(local_prefix) + r")(https?|wss?)://"), block)
+    return watch
