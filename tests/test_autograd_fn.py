@@ -2,9 +2,10 @@
 
 import pytest
 import torch
-from fromscratch.autograd_fn import ReLUFunction, SigmoidFunction, relu, sigmoid
 from hypothesis import given
 from hypothesis import strategies as st
+
+from fromscratch.autograd_fn import ReLUFunction, SigmoidFunction, relu, sigmoid
 from strategies import random_tensor, seeds, small_dim
 
 shapes = st.lists(small_dim, min_size=0, max_size=3).map(tuple)

@@ -3,6 +3,10 @@ backward are the oracles."""
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
 from fromscratch.layers import Linear, Model, ReLU
 from fromscratch.modules import (
     DynamicNet,
@@ -12,10 +16,7 @@ from fromscratch.modules import (
     linear_to_module,
     parameter_table,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 from strategies import random_tensor, seeds, small_dim
-from torch import nn
 
 # ---------------------------------------------------------------- parameter counting
 
