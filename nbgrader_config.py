@@ -13,3 +13,14 @@ c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "pytorch-from-scratch"
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "assignments"
+
+# Trusted grading: verdicts are computed out of the student's kernel by coursekit and written into
+# the graded test cells before nbgrader scores them. The pipelines are listed in one place:
+# coursekit.grading.nbgrader_glue (AUTOGRADE_SANITIZE, AUTOGRADE, FEEDBACK).
+from coursekit.grading import nbgrader_glue  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = nbgrader_glue.AUTOGRADE_SANITIZE
+c.Autograde.autograde_preprocessors = nbgrader_glue.AUTOGRADE
+c.GenerateFeedback.preprocessors = nbgrader_glue.FEEDBACK
+c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back (and gets its verdict)
+c.Execute.timeout = 60  # seconds per cell in the student's kernel; SafeExecute inherits it

@@ -1,0 +1,258 @@
+"""nbgrader preprocessors that put the trusted verdicts into nbgrader's own pipeline.
+
+The pipelines are data: ``AUTOGRADE_SANITIZE``, ``AUTOGRADE`` and ``FEEDBACK`` below are the
+exact lists ``nbgrader_config.py`` installs. Compared with nbgrader 0.9.6's defaults:
+
+- ``RestoreCellMetadata`` (sanitize, before ``OverwriteCells``): resets every cell's nbgrader
+  flags from the gradebook's master copy, drops metadata that claims unknown grade ids, so a
+  student cannot turn their answer cell into a test cell or vice versa. ``OverwriteCells`` then
+  restores test-cell sources (and, with ``add_missing_cells``, re-adds deleted test cells).
+- ``SafeExecute`` replaces ``Execute``: same execution, but a kernel that dies (``os._exit``,
+  ``exit()``, a crash) or stops answering does not abort grading; the notebook keeps the outputs
+  it got, and the verdicts below do not depend on them anyway.
+- ``TrustedVerdicts`` (after ``LimitOutput``, before ``SaveAutoGrades``): grades the notebook
+  out of process (``coursekit.grading.grader``) and REPLACES the outputs of every graded test cell
+  with the verdict: a short stdout line when passed, one error output carrying only the message
+  when failed. ``SaveAutoGrades`` scores from those outputs, so in-kernel tampering, fake prints,
+  and warnings on stderr cannot change a score.
+- ``HideHiddenTests`` (feedback, first): removes hidden-test regions from the feedback and cuts
+  tracebacks of graded cells down to their message.
+"""
+
+from __future__ import annotations
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbformat.notebooknode import NotebookNode, from_dict
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    Execute,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+from traitlets import Unicode
+
+__all__ = [
+    "AUTOGRADE",
+    "AUTOGRADE_SANITIZE",
+    "FEEDBACK",
+    "HideHiddenTests",
+    "RestoreCellMetadata",
+    "SafeExecute",
+    "TrustedVerdicts",
+]
+
+
+def _source_cells(resources: ResourcesDict):
+    """The gradebook's master copy of the notebook: (source cells, grade ids, solution ids)."""
+    meta = resources["nbgrader"]
+    with Gradebook(meta["db_url"]) as gb:
+        notebook = gb.find_notebook(meta["notebook"], meta["assignment"])
+        sources = {
+            c.name: {"source": c.source, "locked": c.locked, "cell_type": c.cell_type}
+            for c in notebook.source_cells
+        }
+        grades = {c.name: float(c.max_score) for c in notebook.grade_cells}
+        solutions = {c.name for c in notebook.solution_cells}
+        tasks = {c.name for c in notebook.task_cells}
+    return sources, grades, solutions, tasks
+
+
+class RestoreCellMetadata(NbGraderPreprocessor):
+    """Reset nbgrader flags from the gradebook; strip metadata that claims unknown ids."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        sources, grades, solutions, tasks = _source_cells(resources)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader")
+            if meta is None:
+                continue
+            grade_id = meta.get("grade_id")
+            if grade_id not in sources:
+                del cell.metadata["nbgrader"]
+                continue
+            meta["grade"] = grade_id in grades
+            meta["solution"] = grade_id in solutions
+            meta["locked"] = bool(sources[grade_id]["locked"])
+            if grade_id in tasks:
+                meta["task"] = True
+            else:
+                meta.pop("task", None)
+            if grade_id in grades:
+                meta["points"] = grades[grade_id]
+            else:
+                meta.pop("points", None)
+        return nb, resources
+
+
+class SafeExecute(Execute):
+    """``Execute`` that survives a dead or unresponsive kernel (the verdicts don't need it)."""
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
+        try:
+            return super().preprocess(nb, resources, km=km)
+        except Exception as exc:  # noqa: BLE001  (DeadKernelError, timeouts, zmq errors, ...)
+            self.log.warning(
+                "The kernel stopped while executing the notebook (%s: %s); grading continues "
+                "with the outputs produced so far.",
+                type(exc).__name__,
+                exc,
+            )
+            note = {
+                "output_type": "stream",
+                "name": "stdout",
+                "text": f"[grader] the kernel stopped here ({type(exc).__name__}); the remaining "
+                "cells were not run in the kernel.\n",
+            }
+            for cell in nb.cells:
+                if cell.cell_type == "code" and cell.get("execution_count") is None:
+                    cell.setdefault("outputs", []).append(from_dict(note))
+                    break
+            return nb, resources
+
+
+class TrustedVerdicts(NbGraderPreprocessor):
+    """Grade out of process and write each verdict into its graded test cell's outputs."""
+
+    passed_prefix = Unicode("✔ ", help="Printed before the description of a passed part.").tag(
+        config=True
+    )
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        from coursekit.grading.grader import grade_cells, student_cells
+        from coursekit.problemsets import load
+
+        assignment_id = resources["nbgrader"]["assignment"]
+        try:
+            problemset = load(assignment_id)
+        except ValueError as exc:
+            self.log.warning(
+                "No trusted grader for %s (%s); nbgrader grades it.", assignment_id, exc
+            )
+            return nb, resources
+        sources, grades, _, _ = _source_cells(resources)
+        locked_ids = {name for name, c in sources.items() if c["locked"]}
+        locked_sources = {c["source"].strip() for c in sources.values() if c["locked"]}
+        locked_sources.discard("")
+        cells = student_cells(nb.cells, locked_ids, locked_sources)
+        verdicts = grade_cells(cells, problemset)
+        by_id = {v.grade_id: v for v in verdicts}
+        present = set()
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in by_id and utils.is_grade(cell) and cell.cell_type == "code":
+                cell.outputs = self._outputs(by_id[grade_id])
+                present.add(grade_id)
+        for grade_id in by_id.keys() - present:
+            nb.cells.append(self._restored_cell(grade_id, sources, grades, by_id[grade_id]))
+        score = sum(v.score for v in verdicts)
+        total = sum(v.points for v in verdicts)
+        self.log.info("Trusted verdicts for %s: %g / %g", assignment_id, score, total)
+        return nb, resources
+
+    def _outputs(self, verdict) -> list:
+        if verdict.passed:
+            text = verdict.message.removeprefix("passed: ")
+            return [from_dict({"output_type": "stream", "name": "stdout",
+                               "text": f"{self.passed_prefix}passed: {text}\n"})]  # fmt: skip
+        if verdict.score > 0:
+            return [
+                from_dict({"output_type": "stream", "name": "stdout",
+                           "text": f"partial credit: {verdict.message}\n"}),
+                from_dict({"output_type": "execute_result", "execution_count": None,
+                           "metadata": {}, "data": {"text/plain": repr(verdict.score)}}),
+            ]  # fmt: skip
+        return [
+            from_dict(
+                {
+                    "output_type": "error",
+                    "ename": "GradingFailure",
+                    "evalue": verdict.message,
+                    "traceback": [f"GradingFailure: {verdict.message}"],
+                }
+            )
+        ]
+
+    def _restored_cell(self, grade_id, sources, grades, verdict) -> NotebookNode:
+        cell = from_dict(
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"restored-{grade_id}"[:64],
+                "metadata": {
+                    "deletable": False,
+                    "editable": False,
+                    "nbgrader": {
+                        "grade": True,
+                        "grade_id": grade_id,
+                        "locked": True,
+                        "points": grades.get(grade_id, verdict.points),
+                        "solution": False,
+                        "schema_version": 3,
+                    },
+                },
+                "source": sources.get(grade_id, {}).get("source", f"# {grade_id}"),
+                "outputs": [],
+            }
+        )
+        cell.outputs = self._outputs(verdict)
+        return cell
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Feedback without leaks: drop hidden-test regions and graded-cell tracebacks."""
+
+    begin = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+    end = Unicode("END HIDDEN TESTS").tag(config=True)
+    placeholder = Unicode(
+        "# (hidden tests: graded by the course's grader; see the result below)"
+    ).tag(config=True)
+
+    def preprocess_cell(self, cell: NotebookNode, resources: ResourcesDict, index: int):
+        if cell.cell_type != "code" or not utils.is_grade(cell):
+            return cell, resources
+        kept, inside, hidden = [], False, False
+        for line in cell.source.split("\n"):
+            if self.begin in line:
+                inside = hidden = True
+            elif self.end in line:
+                inside = False
+            elif not inside:
+                kept.append(line)
+        if hidden:
+            cell.source = "\n".join(kept).rstrip("\n") + "\n" + self.placeholder
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+AUTOGRADE_SANITIZE = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    RestoreCellMetadata,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+AUTOGRADE = [
+    SafeExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    TrustedVerdicts,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+FEEDBACK = [HideHiddenTests, GetGrades, CSSHTMLHeaderPreprocessor]
