@@ -1,0 +1,554 @@
+"""`course publish DEST`: the student edition holds what students need and nothing private.
+
+The leak check is line by line. Every line of solution code (nbgrader BEGIN SOLUTION ..
+END SOLUTION regions, or a whole solution cell that has no markers) and every hidden-test line
+(BEGIN HIDDEN TESTS .. END HIDDEN TESTS) of solutions/*/*.ipynb is looked for in every file of
+DEST and of the built site, search index included.
+
+A line is a secret when it carries enough to identify a solution and is not public already:
+- it has at least MIN_TOKENS tokens (names, numbers, operators, punctuation), which leaves out
+  `return x`, `else:`, `pass`, `import torch`, `x += 1` and closing brackets;
+- it occurs in no public source: not outside the private regions of any source notebook (the
+  released notebooks show those parts by design), not in the book's chapters, not in the
+  student library. Idioms such as `loss.backward()` or `for p in params:` are written in the
+  chapters too; publishing cannot leak what the authors publish themselves. (The flip side:
+  this test cannot tell whether a chapter author copied a solution line into a chapter.)
+
+The search index holds words, not lines, so it gets a second check: no name that occurs only
+in private code (in no public part of the notebooks, the book or the library) may be a term
+of searchindex.js.
+
+The launch buttons of the built site must be well-formed and point at files of DEST.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import keyword
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tokenize
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import nbformat
+import pytest
+import snowballstemmer
+import yaml
+from bs4 import BeautifulSoup
+
+from coursekit.publish import PublishError, prepare_dest, publish, read_lock
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = Path(os.environ.get("COURSE_SITE_DIR", ROOT / "_build" / "html")).resolve()
+MIN_TOKENS = 4
+TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\*\*=?|//=?|->|<<=?|>>=?|[-+*/%@&|^<>!=]=|\S")
+# Lines a solution may legitimately share with the public material; add with a reason.
+ALLOWED_SHARED_LINES: set[str] = set()
+
+
+# --- Extracting the private lines (the oracle, independent of coursekit.publish) -------------
+
+
+@dataclass(frozen=True)
+class Secret:
+    notebook: str
+    kind: str  # "solution" or "hidden test"
+    line: str  # normalised
+
+
+def normalise(line: str) -> str:
+    return " ".join(line.split())
+
+
+def is_informative(line: str) -> bool:
+    return len(TOKEN.findall(line)) >= MIN_TOKENS
+
+
+def regions(lines: list[str], begin: str, end: str) -> tuple[list[str], list[str]]:
+    """(inside, outside): the lines between ``begin`` and ``end`` marker lines, and the rest."""
+    inside, outside, within = [], [], False
+    for line in lines:
+        if begin in line:
+            within = True
+        elif end in line:
+            within = False
+        else:
+            (inside if within else outside).append(line)
+    return inside, outside
+
+
+def split_private(cell) -> tuple[list[tuple[str, str]], list[str]]:
+    """([(kind, line)], public lines) of one cell of an nbgrader source notebook."""
+    meta = cell.metadata.get("nbgrader", {})
+    lines = cell.source.splitlines()
+    private: list[tuple[str, str]] = []
+    if meta.get("solution"):
+        if any("BEGIN SOLUTION" in line for line in lines):
+            inside, lines = regions(lines, "BEGIN SOLUTION", "END SOLUTION")
+        else:  # nbgrader replaces a solution cell without markers whole
+            inside, lines = lines, []
+        private += [("solution", line) for line in inside]
+    if cell.cell_type == "code":
+        inside, lines = regions(lines, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+        private += [("hidden test", line) for line in inside]
+    return private, lines
+
+
+def source_notebooks(root: Path = ROOT) -> list[Path]:
+    return sorted((root / "solutions").glob("*/*.ipynb"))
+
+
+def public_source_lines(root: Path = ROOT) -> set[str]:
+    """Normalised lines of the chapters and the student library: public by authorship."""
+    lines: set[str] = set()
+    for folder, pattern in (("book", "**/*.md"), ("lib/fromscratch", "**/*.py")):
+        for path in (root / folder).glob(pattern):
+            lines |= {normalise(line) for line in path.read_text(encoding="utf-8").splitlines()}
+    return lines
+
+
+def secrets_of(
+    notebooks: list[Path], public_sources: set[str] | None = None
+) -> tuple[list[Secret], set[str], str]:
+    """(secrets, names in private code, the notebooks' public text)."""
+    private_lines: list[tuple[str, str, str]] = []
+    private_code, public_text = [], []
+    public = set(public_sources or set()) | ALLOWED_SHARED_LINES
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            private, rest = split_private(cell)
+            private_lines += [
+                (path.relative_to(path.parents[2]).as_posix(), k, line) for k, line in private
+            ]
+            public |= {normalise(line) for line in rest}
+            public_text.append("\n".join(rest))
+            if cell.cell_type == "code":
+                private_code.append("\n".join(line for _, line in private))
+    secrets = []
+    for notebook, kind, line in private_lines:
+        norm = normalise(line)
+        if is_informative(norm) and norm not in public:
+            secrets.append(Secret(notebook, kind, norm))
+    return secrets, code_names("\n".join(private_code)), "\n".join(public_text)
+
+
+def code_names(code: str) -> set[str]:
+    """Names (identifiers of 3+ characters, keywords left out) in ``code``, comments ignored."""
+    names: set[str] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type == tokenize.NAME:
+                names.add(tok.string)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        names = set(re.findall(r"[A-Za-z_]\w*", re.sub(r"#.*", "", code)))
+    return {n for n in names if len(n) >= 3 and not keyword.iskeyword(n)}
+
+
+# --- Reading everything in a tree as text -----------------------------------------------------
+
+
+def notebook_text(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        parts.append(cell.source)
+        for output in cell.get("outputs", []):
+            parts.append(output.get("text", ""))
+            for value in output.get("data", {}).values():
+                parts.append(value if isinstance(value, str) else json.dumps(value))
+    return "\n".join(parts)
+
+
+def file_texts(path: Path) -> list[str]:
+    """Every reading of one file as text: raw, and decoded for HTML and notebooks."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        return []  # binary (images, fonts, wheels)
+    texts = [raw]
+    if path.suffix == ".html":
+        texts.append(BeautifulSoup(raw, "html.parser").get_text())
+    elif path.suffix == ".ipynb":
+        try:
+            texts.append(notebook_text(path))
+        except Exception:  # not a notebook after all; the raw text is still scanned
+            pass
+    return texts
+
+
+def tree_corpus(root: Path) -> dict[str, str]:
+    """``{relative path: normalised text}`` for every file under ``root`` (.git left out)."""
+    corpus = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and ".git" not in path.relative_to(root).parts:
+            text = "\n".join(file_texts(path))
+            if text:
+                corpus[path.relative_to(root).as_posix()] = "\n".join(
+                    normalise(line) for line in text.splitlines()
+                )
+    return corpus
+
+
+def find_leaks(secrets: list[Secret], corpus: dict[str, str]) -> list[str]:
+    leaks = []
+    for secret in secrets:
+        for name, text in corpus.items():
+            if secret.line in text:
+                leaks.append(f"{secret.kind} line of {secret.notebook} in {name}: {secret.line}")
+    return leaks
+
+
+def search_terms(site: Path) -> set[str]:
+    text = (site / "searchindex.js").read_text(encoding="utf-8")
+    index = json.loads(text[text.index("(") + 1 : text.rindex(")")])
+    return set(index.get("terms", {})) | set(index.get("titleterms", {}))
+
+
+def public_vocabulary(root: Path, notebooks_public_text: str) -> set[str]:
+    """Every word of the public sources: the book, the library, the notebooks' public parts."""
+    texts = [notebooks_public_text]
+    for folder, pattern in (("book", "**/*.md"), ("lib/fromscratch", "**/*.py")):
+        texts += [p.read_text(encoding="utf-8") for p in (root / folder).glob(pattern)]
+    return {w.lower() for w in re.findall(r"\w+", "\n".join(texts))}
+
+
+# --- Fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    return publish(tmp_path_factory.mktemp("student-edition"), source=ROOT)
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    if not (SITE / "index.html").is_file():
+        pytest.fail(
+            f"the built book is missing ({SITE}/index.html): run `make book` first "
+            "(`make test` builds it before running the tests)",
+            pytrace=False,
+        )
+    return SITE
+
+
+@pytest.fixture(scope="module")
+def private():
+    return secrets_of(source_notebooks(), public_source_lines())
+
+
+# --- What the student edition holds -----------------------------------------------------------
+
+PUBLIC_TOP_LEVEL = {
+    ".course-publish",
+    ".gitignore",
+    "README.md",
+    "_assets",
+    "_config.yml",
+    "_ext",
+    "_templates",
+    "_toc.yml",
+    "assignments",
+    "book",
+    "lib",
+    "pyproject.toml",
+    "requirements.txt",
+    "runtime.txt",
+    "web",
+}
+
+
+def toc_files(root: Path) -> list[str]:
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            found.extend(str(node[k]) for k in ("root", "file") if k in node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    return found
+
+
+def test_only_public_parts_at_the_top(edition):
+    top = {p.name for p in edition.dest.iterdir()}
+    assert top <= PUBLIC_TOP_LEVEL, f"unexpected in the student edition: {top - PUBLIC_TOP_LEVEL}"
+    assert {"book", "lib", "_config.yml", "_toc.yml", "requirements.txt"} <= top
+    assert {p.name for p in (edition.dest / "lib").iterdir()} == {"fromscratch"}
+
+
+def test_nothing_private_by_name(edition):
+    private = {"solutions", "coursekit", "submitted", "autograded", "feedback", "gradebook.db"}
+    private |= {"nbgrader_config.py", "exports", "tests", "Makefile", "requirements.lock"}
+    found = [p for p in edition.dest.rglob("*") if p.name in private]
+    assert not found, f"private paths in the student edition: {found}"
+
+
+def test_book_sources_and_a_twin_for_every_myst_chapter(edition):
+    for entry in toc_files(ROOT):
+        matches = list((edition.dest / Path(entry).parent).glob(Path(entry).name + ".*"))
+        assert matches, f"{entry} from _toc.yml is missing in the student edition"
+    myst = [p for p in (ROOT / "book").rglob("*.md") if "kernelspec:" in p.read_text()[:1000]]
+    assert myst, "no MyST notebook chapter found in book/"
+    for chapter in myst:
+        twin = edition.dest / chapter.relative_to(ROOT).with_suffix(".ipynb")
+        assert twin.is_file(), f"no .ipynb twin for {chapter.relative_to(ROOT)}"
+        nb = nbformat.read(twin, as_version=4)
+        nbformat.validate(nb)
+        assert nb.metadata.kernelspec.name == "python3"
+        assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        chapter_code = re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", chapter.read_text(), re.S)
+        assert len(code) == len(chapter_code) + 1, f"{twin.name}: cells differ from the chapter"
+        assert "fromscratch" in code[0] and "%pip install" in code[0], "no setup cell first"
+
+
+def test_released_assignments_are_copied_whole(edition):
+    released = ROOT / "assignments"
+    for folder in sorted(p for p in released.glob("*") if p.is_dir()) if released.is_dir() else []:
+        for path in folder.rglob("*"):
+            if path.is_file() and ".ipynb_checkpoints" not in path.parts:
+                copy = edition.dest / path.relative_to(ROOT)
+                assert copy.is_file(), f"{path.relative_to(ROOT)} was not published"
+                assert copy.read_bytes() == path.read_bytes()
+
+
+def test_student_library_is_complete_and_imports_nothing_private(edition):
+    source = {p.relative_to(ROOT) for p in (ROOT / "lib/fromscratch").rglob("*.py")}
+    published = {p.relative_to(edition.dest) for p in (edition.dest / "lib/fromscratch").rglob("*")}
+    assert source <= published, f"library files not published: {source - published}"
+    for path in (edition.dest / "lib/fromscratch").rglob("*.py"):
+        imports = re.findall(r"^\s*(?:from|import)\s+([\w.]+)", path.read_text(), re.M)
+        bad = [m for m in imports if m.split(".")[0] in {"coursekit", "tests", "nbgrader"}]
+        assert not bad, f"{path.name} imports {bad}"
+
+
+def test_student_library_installs_on_its_own(edition, tmp_path):
+    """`pip wheel` of the edition builds a wheel of fromscratch alone (no network, no deps)."""
+    tree = tmp_path / "tree"  # pip builds in place: build from a copy, keep the edition clean
+    shutil.copytree(edition.dest, tree)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet"]
+        + ["--wheel-dir", str(tmp_path / "wheels"), str(tree)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    (wheel,) = (tmp_path / "wheels").glob("fromscratch-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    packages = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert packages == {"fromscratch"}, f"the wheel holds {packages}"
+    assert "fromscratch/__init__.py" in names
+
+
+def test_environment_files_pin_like_the_lock(edition):
+    lines = (edition.dest / "requirements.txt").read_text().splitlines()
+    pins = dict(re.match(r"([\w.-]+)==(\S+)", line).groups() for line in lines if "==" in line)
+    for needed in ("jupytext", "nbgitpuller", "torch", "jupyterlab", "nbgrader"):
+        assert needed in pins, f"requirements.txt does not pin {needed}"
+    lock = read_lock(ROOT)
+    for name, version in pins.items():
+        key = re.sub(r"[-_.]+", "-", name).lower()
+        if key in lock:
+            assert version == lock[key], f"{name}=={version} but the lock has {lock[key]}"
+    assert "-e ." in lines, "requirements.txt must install the course library"
+    assert (edition.dest / "runtime.txt").read_text().startswith("python-3.")
+
+
+def test_twins_are_not_a_second_source_for_the_book(edition):
+    """The book's own extension excludes the twins, so the edition builds without duplicates."""
+    sys.path.insert(0, str(edition.dest / "_ext"))
+    try:
+        import notebook_twins
+    finally:
+        sys.path.pop(0)
+    twins = notebook_twins.find_twins(edition.dest)
+    expected = sorted(
+        p.relative_to(edition.dest).as_posix() for p in edition.dest.glob("book/*.ipynb")
+    )
+    assert twins == expected
+
+
+def test_publishing_twice_gives_the_same_tree_and_keeps_git(edition, tmp_path):
+    dest = tmp_path / "edition"
+    publish(dest, source=ROOT)
+    (dest / ".git").mkdir()
+    (dest / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (dest / "stale.txt").write_text("from an older publish\n")
+    publish(dest, source=ROOT)
+    assert (dest / ".git" / "HEAD").is_file(), ".git was not kept"
+    assert not (dest / "stale.txt").exists(), "a stale file survived"
+    first = {p.relative_to(edition.dest): p.read_bytes() for p in edition.dest.rglob("*.ipynb")}
+    second = {p.relative_to(dest): p.read_bytes() for p in dest.rglob("*.ipynb")}
+    assert first == second, "publishing is not deterministic"
+
+
+@pytest.mark.parametrize("where", ["root", "book", "foreign"])
+def test_refuses_a_dest_it_must_not_clear(where, tmp_path):
+    if where == "foreign":
+        dest = tmp_path / "someone-elses"
+        dest.mkdir()
+        (dest / "notes.txt").write_text("keep me")
+    else:
+        dest = ROOT if where == "root" else ROOT / "book" / "out"
+    with pytest.raises(PublishError):
+        prepare_dest(dest, ROOT)
+    if where == "foreign":
+        assert (dest / "notes.txt").read_text() == "keep me"
+
+
+# --- Nothing private, line by line ------------------------------------------------------------
+
+
+def test_leak_check_finds_a_planted_leak(tmp_path):
+    """The checker itself: a solution line and a hidden-test line planted in a tree are found."""
+    nb = nbformat.v4.new_notebook()
+    solution = "def f(A):\n    ### BEGIN SOLUTION\n    return torch.linalg.eigvalsh(A)[-1]\n"
+    solution += "    ### END SOLUTION\n"
+    tests = "assert f(I) == 1\n### BEGIN HIDDEN TESTS\nassert f(torch.eye(3) * 7) == 7\n"
+    tests += "### END HIDDEN TESTS\n"
+    nb.cells = [
+        nbformat.v4.new_code_cell(solution, metadata={"nbgrader": {"solution": True}}),
+        nbformat.v4.new_code_cell(tests, metadata={"nbgrader": {"grade": True}}),
+        nbformat.v4.new_markdown_cell("x", metadata={"nbgrader": {"solution": True}}),
+    ]
+    path = tmp_path / "solutions" / "ps" / "ps.ipynb"
+    path.parent.mkdir(parents=True)
+    nbformat.write(nb, path)
+    secrets, names, _ = secrets_of([path])
+    assert {(s.kind, s.line) for s in secrets} == {
+        ("solution", "return torch.linalg.eigvalsh(A)[-1]"),
+        ("hidden test", "assert f(torch.eye(3) * 7) == 7"),
+    }
+    assert "eigvalsh" in names
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    leaked = nbformat.v4.new_notebook()
+    leaked.cells = [nbformat.v4.new_code_cell("def f(A):\n  return  torch.linalg.eigvalsh(A)[-1]")]
+    nbformat.write(leaked, tree / "leaked.ipynb")
+    (tree / "page.html").write_text(
+        '<pre><span class="n">assert</span> f(torch.eye(3) * 7) == 7</pre>'
+    )
+    (tree / "clean.py").write_text("assert f(I) == 1\n")
+    leaks = find_leaks(secrets, tree_corpus(tree))
+    assert len(leaks) == 2 and any("leaked.ipynb" in x for x in leaks)
+    assert any("page.html" in x for x in leaks)
+
+
+def test_no_solution_or_hidden_test_line_in_the_student_edition(edition, private):
+    secrets, _, _ = private
+    if not source_notebooks():
+        pytest.skip("no solutions/*/*.ipynb yet")
+    assert secrets, "solutions exist but no private line was found: is the extraction broken?"
+    leaks = find_leaks(secrets, tree_corpus(edition.dest))
+    assert not leaks, "private lines in the student edition:\n" + "\n".join(leaks[:30])
+
+
+def test_no_solution_or_hidden_test_line_in_the_built_site(site, private):
+    secrets, _, _ = private
+    if not source_notebooks():
+        pytest.skip("no solutions/*/*.ipynb yet")
+    leaks = find_leaks(secrets, tree_corpus(site))
+    assert not leaks, "private lines in the built site:\n" + "\n".join(leaks[:30])
+
+
+def test_no_private_only_name_is_a_search_term(site, private):
+    _, names, public_text = private
+    if not source_notebooks():
+        pytest.skip("no solutions/*/*.ipynb yet")
+    stem = snowballstemmer.stemmer("porter").stemWord
+    only_private = {n.lower() for n in names} - public_vocabulary(ROOT, public_text)
+    terms = search_terms(site)
+    found = sorted(n for n in only_private if n in terms or stem(n) in terms)
+    assert not found, f"names found only in private code are searchable on the site: {found}"
+
+
+# --- Launch buttons ---------------------------------------------------------------------------
+
+
+def launch_config() -> tuple[dict, dict]:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    return config["repository"], config["launch_buttons"]
+
+
+def launch_links(site: Path) -> dict[str, dict[str, str]]:
+    """``{page: {service: url}}`` for every launch button of the built site."""
+    repository, launch = launch_config()
+    hosts = {urlsplit(launch[k]).netloc: k for k in launch if k.endswith("_url")}
+    links: dict[str, dict[str, str]] = {}
+    for page in sorted(site.rglob("*.html")):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for a in soup.select(".dropdown-launch-buttons a[href], a.btn[href]"):
+            service = hosts.get(urlsplit(a["href"]).netloc)
+            if service:
+                links.setdefault(page.relative_to(site).as_posix(), {})[service] = a["href"]
+    return links
+
+
+def target_of(service: str, url: str, repository: dict) -> str:
+    """The repository path a launch URL opens; asserts the URL's form on the way."""
+    org, repo = urlsplit(repository["url"]).path.strip("/").split("/")[:2]
+    branch = repository.get("branch", "main")
+    parts = urlsplit(url)
+    assert parts.scheme == "https", f"{url}: not https"
+    if service == "binderhub_url":
+        assert parts.path == f"/v2/gh/{org}/{repo}/{branch}", f"{url}: wrong repository or branch"
+        (urlpath,) = parse_qs(parts.query)["urlpath"]
+        assert urlpath.startswith("lab/tree/"), f"{url}: does not open JupyterLab"
+        return urlpath.removeprefix("lab/tree/")
+    if service == "jupyterhub_url":
+        assert parts.path == "/hub/user-redirect/git-pull", f"{url}: not an nbgitpuller link"
+        query = parse_qs(parts.query)
+        assert query["repo"] == [repository["url"]], f"{url}: pulls another repository"
+        assert query["branch"] == [branch], f"{url}: pulls another branch"
+        (urlpath,) = query["urlpath"]
+        prefix = f"lab/tree/{repo}/"  # nbgitpuller clones into a folder named after the repo
+        assert urlpath.startswith(prefix), f"{url}: opens outside the pulled folder"
+        return urlpath.removeprefix(prefix)
+    if service == "colab_url":
+        prefix = f"/github/{org}/{repo}/blob/{branch}/"
+        assert parts.path.startswith(prefix), f"{url}: wrong repository or branch"
+        return parts.path.removeprefix(prefix)
+    raise AssertionError(f"unknown launch service {service}")
+
+
+def test_launch_buttons_open_files_of_the_student_edition(site, edition):
+    repository, launch = launch_config()
+    services = {k for k in launch if k.endswith("_url")}
+    assert {"binderhub_url", "jupyterhub_url", "colab_url"} <= services
+    links = launch_links(site)
+    myst_pages = [
+        p.relative_to(ROOT).with_suffix(".html").as_posix()
+        for p in (ROOT / "book").rglob("*.md")
+        if "kernelspec:" in p.read_text()[:1000]
+    ]
+    assert myst_pages, "no MyST chapter"
+    for page in myst_pages:
+        assert set(links.get(page, {})) == services, f"{page}: launch buttons {links.get(page)}"
+    for page, by_service in links.items():
+        for service, url in by_service.items():
+            target = target_of(service, url, repository)
+            path = edition.dest / target
+            assert path.is_file(), f"{page}: {service} opens {target}, not in the student edition"
+            assert path.suffix == ".ipynb", f"{page}: {service} opens {target}, not a notebook"
+            nbformat.validate(nbformat.read(path, as_version=4))
+
+
+def test_repository_button_points_at_the_student_edition(site):
+    repository, _ = launch_config()
+    for page in ("book/" + p.name for p in (site / "book").glob("*.html")):
+        html = (site / page).read_text(encoding="utf-8")
+        assert f'href="{repository["url"]}"' in html, f"{page}: no link to the student edition"
