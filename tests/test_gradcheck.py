@@ -8,14 +8,15 @@ import math
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fromscratch.gradcheck import (
     autograd_gradcheck,
     check_gradients,
     finite_difference_grads,
     relative_errors,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 from strategies import random_tensor as shared_random_tensor
 from strategies import seeds, small_dim
 

@@ -9,9 +9,10 @@ import math
 
 import pytest
 import torch
-from fromscratch.init import activation_stats, kaiming_normal, kaiming_std
 from hypothesis import given
 from hypothesis import strategies as st
+
+from fromscratch.init import activation_stats, kaiming_normal, kaiming_std
 
 
 @given(n_in=st.integers(min_value=1, max_value=10_000))

@@ -7,6 +7,9 @@ Oracles: torch's own ops for the forward passes; autograd and central finite dif
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fromscratch.gradcheck import check_gradients
 from fromscratch.layers import (
     MSE,
@@ -21,8 +24,6 @@ from fromscratch.layers import (
     relu,
     relu_backward,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 from strategies import matrix_shapes, seeds, small_dim
 from strategies import random_tensor as shared_random_tensor
 
