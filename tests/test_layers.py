@@ -31,9 +31,9 @@ from strategies import random_tensor as shared_random_tensor
 def random_tensor(shape, seed, *, contiguous=True):
     """Seeded float64 normal tensor; ``contiguous=False`` gives a strided view of a bigger one.
 
-    (The shared helper's non-contiguous mode asserts on shapes whose last axis is 1, such as
-    (n, 1); taking every second element of a (*shape, 2) tensor is non-contiguous for any
-    shape with more than one element.)
+    (The shared helper's non-contiguous mode still returns a contiguous tensor for shapes
+    such as (n, 1), where only one axis has size > 1; taking every second element of a
+    (*shape, 2) tensor is non-contiguous for any shape with more than one element.)
     """
     if contiguous:
         return shared_random_tensor(shape, seed)
