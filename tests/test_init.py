@@ -15,6 +15,16 @@ from hypothesis import strategies as st
 from fromscratch.init import activation_stats, kaiming_normal, kaiming_std
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The 50-layer stacks are many small matmuls; on a busy machine two threads waiting for
+    each other make them ~20x slower, so these tests run single-threaded."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @given(n_in=st.integers(min_value=1, max_value=10_000))
 def test_kaiming_std_closed_form(n_in):
     assert math.isclose(kaiming_std(n_in), math.sqrt(2 / n_in), rel_tol=1e-12)
