@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch import nn
+
 from fromscratch.train import (
     accuracy,
     adam_step_,
@@ -14,10 +18,7 @@ from fromscratch.train import (
     sgd_step_,
     train_epoch,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 from strategies import random_tensor, seeds, small_dim
-from torch import nn
 
 lrs = st.floats(min_value=1e-4, max_value=2.0)
 
