@@ -1,8 +1,9 @@
 """Test-wide setup: load the shared hypothesis profile and seed torch's global RNG."""
 
 import pytest
-import strategies  # noqa: F401  (registers and loads the "course" hypothesis profile)
 import torch
+
+import strategies  # noqa: F401  (registers and loads the "course" hypothesis profile)
 
 
 @pytest.fixture(autouse=True)

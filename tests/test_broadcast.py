@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from fromscratch.broadcast import broadcast_pair, broadcast_shape, expand_stride0, outer
 from hypothesis import given
 from hypothesis import strategies as st
+
+from fromscratch.broadcast import broadcast_pair, broadcast_shape, expand_stride0, outer
 from strategies import random_tensor, seeds
 
 

@@ -7,6 +7,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
 from fromscratch.tensors import (
     describe,
     element_offset,
@@ -15,8 +18,6 @@ from fromscratch.tensors import (
     shares_memory,
     view_strides,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 from strategies import random_tensor, seeds
 
 

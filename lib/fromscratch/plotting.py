@@ -63,7 +63,9 @@ def plot_matrix(matrix, *, title: str | None = None, ax: Axes | None = None) -> 
     limit = max(float(abs(values).max()), 1e-12)
     ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
     for (i, j), v in np.ndenumerate(values):
-        ax.text(j, i, f"{v:.2f}", ha="center", va="center")
+        # Dark cells (|v| near the colour limit) get white text, light cells black.
+        colour = "white" if abs(v) > 0.6 * limit else "black"
+        ax.text(j, i, f"{v:.2f}", ha="center", va="center", color=colour)
     ax.set_xticks(range(values.shape[1]))
     ax.set_yticks(range(values.shape[0]))
     if title:
