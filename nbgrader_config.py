@@ -22,5 +22,8 @@ from coursekit.grading import nbgrader_glue  # noqa: E402
 c.Autograde.sanitize_preprocessors = nbgrader_glue.AUTOGRADE_SANITIZE
 c.Autograde.autograde_preprocessors = nbgrader_glue.AUTOGRADE
 c.GenerateFeedback.preprocessors = nbgrader_glue.FEEDBACK
-c.OverwriteCells.add_missing_cells = True  # a deleted test cell comes back (and gets its verdict)
+# Deleted test cells are restored by TrustedVerdicts (nbgrader's own add_missing_cells crashes when
+# the cell before a deleted test is a read-only markdown cell).
+c.OverwriteCells.add_missing_cells = False
 c.Execute.timeout = 60  # seconds per cell in the student's kernel; SafeExecute inherits it
+c.Execute.shutdown_kernel = "immediate"  # no graceful wait per notebook (saves ~1 s each)

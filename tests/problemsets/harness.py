@@ -62,8 +62,7 @@ def discover_assignments() -> list[str]:
 def load_case(path: Path, assignment_id: str) -> Case:
     """Parse one corpus file: docstring, EXPECT, optional EDITS, then the student's code."""
     text = path.read_text(encoding="utf-8")
-    tree = ast.parse(text, filename=str(path))
-    body = tree.body
+    body = _header_statements(text, path)
     if not body or not isinstance(body[0], ast.Expr) or not isinstance(body[0].value, ast.Constant):
         raise ValueError(f"{path}: the case must start with a docstring describing the student.")
     description = str(body[0].value.value).strip()
@@ -95,6 +94,19 @@ def load_case(path: Path, assignment_id: str) -> Case:
         code=code,
         path=path,
     )
+
+
+def _header_statements(text: str, path: Path) -> list[ast.stmt]:
+    """Statements of the file, or of its header only if the code uses IPython syntax."""
+    try:
+        return ast.parse(text, filename=str(path)).body
+    except SyntaxError:
+        lines = text.splitlines(keepends=True)
+        cut = next(
+            (i for i, line in enumerate(lines) if line.startswith(("# %%", "%", "!"))),
+            len(lines),
+        )
+        return ast.parse("".join(lines[:cut]), filename=str(path)).body
 
 
 def _check_expect(expect: object, path: Path) -> None:
@@ -274,6 +286,14 @@ def apply_edit(nb: nbformat.NotebookNode, edit: dict) -> None:
     if op == "set_notebook_metadata":
         nb.metadata[edit["key"]] = edit["value"]
         return
+    if op == "append":
+        nb.cells.append(nbformat.v4.new_code_cell(edit["source"]))
+        return
+    if op == "insert_after":
+        nb.cells.insert(
+            _index_of(nb, edit["grade_id"]) + 1, nbformat.v4.new_code_cell(edit["source"])
+        )
+        return
     indices = _targets(nb, edit["grade_id"])
     if op == "delete":
         for i in sorted(indices, reverse=True):
@@ -283,6 +303,9 @@ def apply_edit(nb: nbformat.NotebookNode, edit: dict) -> None:
             nb.cells[i].metadata.pop("nbgrader", None)
             nb.cells[i].metadata.pop("editable", None)
             nb.cells[i].metadata.pop("deletable", None)
+    elif op == "prepend":
+        for i in indices:
+            nb.cells[i].source = edit["source"] + nb.cells[i].source
     elif op == "set_source":
         for i in indices:
             nb.cells[i].source = edit["source"]

@@ -6,12 +6,15 @@ exact lists ``nbgrader_config.py`` installs. Compared with nbgrader 0.9.6's defa
 - ``RestoreCellMetadata`` (sanitize, before ``OverwriteCells``): resets every cell's nbgrader
   flags from the gradebook's master copy, drops metadata that claims unknown grade ids, so a
   student cannot turn their answer cell into a test cell or vice versa. ``OverwriteCells`` then
-  restores test-cell sources (and, with ``add_missing_cells``, re-adds deleted test cells).
+  restores test-cell sources. A test cell that was deleted (or whose metadata was removed) is
+  re-added at the end by ``TrustedVerdicts``, with its verdict.
 - ``SafeExecute`` replaces ``Execute``: same execution, but a kernel that dies (``os._exit``,
   ``exit()``, a crash) or stops answering does not abort grading; the notebook keeps the outputs
   it got, and the verdicts below do not depend on them anyway.
-- ``TrustedVerdicts`` (after ``LimitOutput``, before ``SaveAutoGrades``): grades the notebook
-  out of process (``coursekit.grading.grader``) and REPLACES the outputs of every graded test cell
+- ``StartVerdicts`` (first) starts grading the notebook out of process in a background thread
+  (``coursekit.grading.grader``), so the sandbox runs while the kernel executes the notebook.
+- ``TrustedVerdicts`` (after ``LimitOutput``, before ``SaveAutoGrades``): collects the verdicts
+  and REPLACES the outputs of every graded test cell
   with the verdict: a short stdout line when passed, one error output carrying only the message
   when failed. ``SaveAutoGrades`` scores from those outputs, so in-kernel tampering, fake prints,
   and warnings on stderr cannot change a score.
@@ -20,6 +23,8 @@ exact lists ``nbgrader_config.py`` installs. Compared with nbgrader 0.9.6's defa
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
@@ -49,6 +54,7 @@ __all__ = [
     "HideHiddenTests",
     "RestoreCellMetadata",
     "SafeExecute",
+    "StartVerdicts",
     "TrustedVerdicts",
 ]
 
@@ -121,31 +127,57 @@ class SafeExecute(Execute):
             return nb, resources
 
 
+_KEY = "coursekit_verdicts"  # resources key: the grading job started by StartVerdicts
+
+
+def _start_job(nb: NotebookNode, resources: ResourcesDict, log) -> dict | None:
+    """Extract the student's cells and start grading them in a background thread."""
+    from coursekit.grading.grader import grade_cells, student_cells
+    from coursekit.problemsets import load
+
+    assignment_id = resources["nbgrader"]["assignment"]
+    try:
+        problemset = load(assignment_id)
+    except ValueError as exc:
+        log.warning("No trusted grader for %s (%s); plain nbgrader grades it.", assignment_id, exc)
+        return None
+    sources, grades, _, _ = _source_cells(resources)
+    locked_ids = {name for name, c in sources.items() if c["locked"]}
+    locked_sources = {c["source"].strip() for c in sources.values() if c["locked"]}
+    locked_sources.discard("")
+    cells = student_cells(nb.cells, locked_ids, locked_sources)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coursekit-grader")
+    future = pool.submit(grade_cells, cells, problemset)
+    pool.shutdown(wait=False)
+    return {"future": future, "sources": sources, "grades": grades, "id": assignment_id}
+
+
+class StartVerdicts(NbGraderPreprocessor):
+    """Start the out-of-process grading BEFORE the kernel runs, so that both overlap.
+
+    The cells it grades are those of the sanitized notebook, i.e. exactly what the kernel is
+    about to execute. ``TrustedVerdicts`` collects the result after execution.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        resources[_KEY] = _start_job(nb, resources, self.log)
+        return nb, resources
+
+
 class TrustedVerdicts(NbGraderPreprocessor):
-    """Grade out of process and write each verdict into its graded test cell's outputs."""
+    """Write each trusted verdict into its graded test cell's outputs (grading if not started)."""
 
     passed_prefix = Unicode("✔ ", help="Printed before the description of a passed part.").tag(
         config=True
     )
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
-        from coursekit.grading.grader import grade_cells, student_cells
-        from coursekit.problemsets import load
-
-        assignment_id = resources["nbgrader"]["assignment"]
-        try:
-            problemset = load(assignment_id)
-        except ValueError as exc:
-            self.log.warning(
-                "No trusted grader for %s (%s); nbgrader grades it.", assignment_id, exc
-            )
+        job = (
+            resources.pop(_KEY, None) if _KEY in resources else _start_job(nb, resources, self.log)
+        )
+        if job is None:
             return nb, resources
-        sources, grades, _, _ = _source_cells(resources)
-        locked_ids = {name for name, c in sources.items() if c["locked"]}
-        locked_sources = {c["source"].strip() for c in sources.values() if c["locked"]}
-        locked_sources.discard("")
-        cells = student_cells(nb.cells, locked_ids, locked_sources)
-        verdicts = grade_cells(cells, problemset)
+        verdicts = job["future"].result()
         by_id = {v.grade_id: v for v in verdicts}
         present = set()
         for cell in nb.cells:
@@ -154,10 +186,11 @@ class TrustedVerdicts(NbGraderPreprocessor):
                 cell.outputs = self._outputs(by_id[grade_id])
                 present.add(grade_id)
         for grade_id in by_id.keys() - present:
-            nb.cells.append(self._restored_cell(grade_id, sources, grades, by_id[grade_id]))
+            cell = self._restored_cell(grade_id, job["sources"], job["grades"], by_id[grade_id])
+            nb.cells.append(cell)
         score = sum(v.score for v in verdicts)
         total = sum(v.points for v in verdicts)
-        self.log.info("Trusted verdicts for %s: %g / %g", assignment_id, score, total)
+        self.log.info("Trusted verdicts for %s: %g / %g", job["id"], score, total)
         return nb, resources
 
     def _outputs(self, verdict) -> list:
@@ -201,7 +234,8 @@ class TrustedVerdicts(NbGraderPreprocessor):
                         "schema_version": 3,
                     },
                 },
-                "source": sources.get(grade_id, {}).get("source", f"# {grade_id}"),
+                "source": "# (restored by the grader: this test cell was deleted or its metadata "
+                "removed)\n" + sources.get(grade_id, {}).get("source", f"# {grade_id}"),
                 "outputs": [],
             }
         )
@@ -246,6 +280,7 @@ AUTOGRADE_SANITIZE = [
     CheckCellMetadata,
 ]
 AUTOGRADE = [
+    StartVerdicts,
     SafeExecute,
     IgnorePattern,
     ClearMetadataPreprocessor,
