@@ -1,0 +1,10 @@
+"""A wrong answer, and every graded test cell deleted from the notebook."""
+
+EXPECT = {"lose": {"*": None}, "total": 0.0}
+EDITS = [{"op": "delete", "grade_id": "*tests"}]
+
+import torch
+
+
+def best_rank_approximation(A, r):
+    return A[:r]
