@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,3 +92,15 @@ def watched_page(context, site_url):
     page = context.new_page()
     watch = watch_page(page, site_url)
     return page, watch
+
+
+@pytest.fixture(scope="session")
+def browser_report(artifacts):
+    """What the browser saw on each page, written to artifacts/browser/report.json at the end.
+
+    Every axe-core violation is recorded, tolerated impacts (minor, moderate) included, so
+    that the closing note of a run can list them.
+    """
+    report: dict[str, dict] = {}
+    yield report
+    (artifacts / "report.json").write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")

@@ -64,8 +64,7 @@ MATH_REPORT = """
   });
   let text = '';
   while (walker.nextNode()) text += walker.currentNode.textContent;
-  return {count: math.length, rendered: document.querySelectorAll('mjx-container').length,
-          unrendered, errors, text};
+  return {count: math.length, rendered: math.length - unrendered.length, unrendered, errors, text};
 }
 """
 
@@ -116,7 +115,7 @@ def format_violations(violations: list[dict]) -> str:
 
 @pytest.mark.parametrize("rel", PAGES)
 def test_page_loads_clean_renders_math_and_figures_and_is_accessible(
-    rel, site, site_url, watched_page, artifacts
+    rel, site, site_url, watched_page, artifacts, browser_report
 ):
     page, watch = watched_page
     open_page(page, urljoin(site_url, rel))
@@ -149,6 +148,15 @@ def test_page_loads_clean_renders_math_and_figures_and_is_accessible(
 
     page.screenshot(path=str(artifacts / screenshot_name(rel)), full_page=True)
 
+    browser_report[rel] = {
+        "console_errors": list(watch.console_errors),
+        "failed_requests": list(watch.failed_requests),
+        "blocked_off_site_requests": list(watch.external_requests),
+        "math_elements": math["count"],
+        "math_rendered": math["rendered"],
+        "images": page.evaluate("() => document.images.length"),
+        "axe_violations": [f"[{v['impact']}] {v['id']}: {v['help']}" for v in violations],
+    }
     failures.extend(watch.problems())
     assert not failures, f"{rel}:\n" + "\n".join(failures)
 
