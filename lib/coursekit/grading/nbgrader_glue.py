@@ -102,7 +102,14 @@ class RestoreCellMetadata(NbGraderPreprocessor):
 
 
 class SafeExecute(Execute):
-    """``Execute`` that survives a dead or unresponsive kernel (the verdicts don't need it)."""
+    """``Execute`` that survives a dead or unresponsive kernel (the verdicts don't need it), and
+    starts the kernel inside the Landlock jail (``coursekit.grading.jail``)."""
+
+    def __init__(self, *args, **kwargs):
+        from coursekit.grading.jail import JailedKernelManager
+
+        kwargs.setdefault("kernel_manager_class", JailedKernelManager)
+        super().__init__(*args, **kwargs)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
         try:
@@ -117,8 +124,8 @@ class SafeExecute(Execute):
             note = {
                 "output_type": "stream",
                 "name": "stdout",
-                "text": f"[grader] the kernel stopped here ({type(exc).__name__}); the remaining "
-                "cells were not run in the kernel.\n",
+                "text": f"[grader] the kernel stopped before this cell ({type(exc).__name__}); "
+                "this cell and the ones after it were not run in the kernel.\n",
             }
             for cell in nb.cells:
                 if cell.cell_type == "code" and cell.get("execution_count") is None:

@@ -88,6 +88,7 @@ class Sandbox:
         if not reply.get("ready"):
             self.close()
             raise SandboxCrashed("the sandbox did not start")
+        self.jail = str(reply.get("jail", ""))
 
     # -- wire ------------------------------------------------------------------------------
     def _send(self, message: dict, deadline: float) -> None:

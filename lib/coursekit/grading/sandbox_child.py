@@ -472,6 +472,13 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
         np_seed(0)
         py_seed(0)
 
+    # ------------------------------------------------------------------ jail
+    # Landlock: read only Python + the student package, write only the private folder, no TCP,
+    # no signals outside (best effort; see coursekit.grading.jail).
+    from coursekit.grading.jail import _listable_parents, restrict, student_readable_paths
+
+    jail = restrict(student_readable_paths(), [os.getcwd()], list_only=_listable_parents())
+
     # ------------------------------------------------------------------ serve
     namespace = {"__name__": "__main__", "__builtins__": builtins}
 
@@ -488,7 +495,7 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
 
     stub = IPythonStub()
     namespace["get_ipython"] = lambda: stub
-    send({"ok": True, "ready": True})
+    send({"ok": True, "ready": True, "jail": jail})
     while True:
         request = receive()
         op = request["op"]

@@ -1,0 +1,347 @@
+"""Unit tests of the grading framework, without nbgrader: static analysis, sandbox, contract."""
+
+from __future__ import annotations
+
+import math
+import types
+from pathlib import Path
+
+import pytest
+import torch
+
+from coursekit.grading.checks import Check, GradingFailure, ShortcutError, StudentError
+from coursekit.grading.grader import grade_cells, neutralise_ipython, student_cells
+from coursekit.grading.sandbox import SandboxStudent
+from coursekit.grading.static import StaticReport, analyze
+
+# ----------------------------------------------------------------------------- static
+
+
+def _families(source: str, function: str = "f") -> dict[str, list[str]]:
+    report = analyze([source], [function])
+    out: dict[str, list[str]] = {}
+    for family, text in report.findings(function):
+        out.setdefault(family, []).append(text)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import torch\ndef f(A):\n    return torch.linalg.eigvalsh(A)", "torch.linalg.eigvalsh"),
+        ("from torch.linalg import eigh as g\ndef f(A):\n    return g(A)", "torch.linalg.eigh"),
+        ("import numpy as q\nL = q.linalg\ndef f(A):\n    return L.svd(A)", "numpy.linalg.svd"),
+        ("def h(M):\n    return M.svd()\ndef f(A):\n    return h(A)", ".svd()"),
+        ("import torch as t\ndef f(A):\n    return t.lobpcg(A)", "torch.lobpcg"),
+        ("import scipy.linalg as s\ndef f(A):\n    return s.eigvalsh(A)", "scipy.linalg.eigvalsh"),
+    ],
+)
+def test_static_names_spectral_shortcuts_under_aliases(source: str, expected: str) -> None:
+    found = _families(source).get("spectral", [])
+    assert any(expected in text for text in found), found
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import torch\ndef f(v):\n    return torch.linalg.norm(v, 2)",  # a vector norm: legitimate
+        "import torch\ndef f(v):\n    return torch.linalg.vector_norm(v) * v.norm()",
+        "import torch\neig = 3.0\ndef f(v):\n    eigvals = v * eig\n    return eigvals",
+        "import torch\ntorch.allclose = lambda *a, **k: True\nimport math\nmath.isclose = None\n"
+        "abs = print\nimport sys\nsys.exit(0)\nimport os\nos._exit(0)\ndef f(v):\n    return v",
+    ],
+)
+def test_static_leaves_legitimate_and_harmless_code_alone(source: str) -> None:
+    assert _families(source) == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("x = eval('1')", "eval()"),
+        ("import torch\nf = getattr(torch.linalg, 'eig' + 'h')", "computed attribute name"),
+        ("import sys\nframe = sys._getframe(0)", "sys._getframe"),
+        ("import ctypes", "imports ctypes"),
+        ("import gc", "imports gc"),
+        ("import sys\nm = sys.modules", "sys.modules"),
+        ("def g():\n    pass\nc = g.__closure__", "__closure__"),
+        ("import torch\ntorch._C._set_grad_enabled(True)", "torch._C"),
+        ("import os\nos.write(1, b'x')", "os.write"),
+        ("from torch.utils._python_dispatch import TorchDispatchMode", "_python_dispatch"),
+        ("import builtins\nbuiltins.abs = None", "imports builtins"),
+        ("data = open(5, 'w')", "open()"),
+    ],
+)
+def test_static_reports_tampering_anywhere(source: str, expected: str) -> None:
+    report = analyze([source], [])
+    assert any(expected in t for t in report.tampering), report.tampering
+
+
+def test_static_autograd_is_per_function() -> None:
+    source = (
+        "import torch\n"
+        "def helper(loss):\n    loss.backward()\n"
+        "def gradients(x):\n    return helper(x)\n"
+        "def train(x):\n    x.requires_grad_(True)\n    torch.autograd.grad(x.sum(), x)\n"
+        "def forward(x):\n    return x * 2\n"
+    )
+    report = analyze([source], ["gradients", "train", "forward"])
+    assert any(f == "autograd" for f, _ in report.findings("gradients"))
+    assert any(f == "autograd" for f, _ in report.findings("train"))
+    assert report.findings("forward") == []
+
+
+def test_ipython_syntax_is_neutralised_not_dropped() -> None:
+    source = "%matplotlib inline\ndef f():\n    return 1\n!ls\nf?"
+    out = neutralise_ipython(source)
+    compile(out, "<cell>", "exec")
+    assert "def f():" in out
+
+
+def test_student_cells_skip_locked_cells_and_their_copies() -> None:
+    cells = [
+        {"cell_type": "code", "source": "import torch", "metadata": {}},
+        {"cell_type": "code", "source": "x = 1", "metadata": {"nbgrader": {"grade_id": "a"}}},
+        {"cell_type": "code", "source": "assert f(1) == 2", "metadata": {}},  # stripped copy
+        {"cell_type": "markdown", "source": "text", "metadata": {}},
+        {"cell_type": "code", "source": "def f(x):\n    return 2 * x", "metadata": {}},
+    ]
+    out = student_cells(cells, locked_ids={"a"}, locked_sources={"assert f(1) == 2"})
+    assert out == ["import torch", "def f(x):\n    return 2 * x"]
+
+
+# ----------------------------------------------------------------------------- sandbox
+
+CELLS = [
+    "import math, os, sys, warnings\nimport numpy as np\nimport torch",
+    """
+def ok(A):
+    return A @ A, float(A.sum()), [1, 2.5, None, True], {"k": (torch.zeros(2), "s")}
+
+def power(A, k):
+    v = torch.randn(A.shape[0], dtype=A.dtype)
+    for _ in range(k):
+        v = A @ v
+        v = v / torch.linalg.vector_norm(v)
+    return v @ A @ v
+
+def spectral_norm(A):
+    return torch.linalg.norm(A, 2)
+
+def vector_norm(v):
+    return torch.linalg.norm(v, 2)
+
+def numpy_eig(A):
+    f = np.linalg.eigvalsh
+    return float(f(A.numpy())[-1])
+
+def hidden_backward(w):
+    w = w.detach().requires_grad_(True)
+    (w * w).sum().backward()
+    return w.grad
+
+def update_in_place(w):
+    w.data.mul_(2.0)
+    w.grad = torch.ones_like(w)
+    return None
+
+def raises(x):
+    raise ValueError("bad input shape")
+
+def sleeps(x):
+    while True:
+        pass
+
+def exits(x):
+    os._exit(3)
+
+def nan_value(x):
+    return float("nan")
+
+class Rigged:
+    def __eq__(self, other):
+        return True
+
+def rigged(x):
+    return Rigged()
+
+class Sub(torch.Tensor):
+    pass
+
+def subclass(x):
+    return torch.zeros(2).as_subclass(Sub)
+
+def noisy(x):
+    warnings.warn("a warning")
+    print("to stderr", file=sys.stderr)
+    return x
+""",
+    "raise RuntimeError('a broken scratch cell')",
+    "sys.exit(1)",
+]
+FUNCTIONS = (
+    "ok", "power", "spectral_norm", "vector_norm", "numpy_eig", "hidden_backward",
+    "update_in_place", "raises", "sleeps", "exits", "nan_value", "rigged", "subclass", "noisy",
+    "missing",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def student():
+    problemset = types.SimpleNamespace(
+        FUNCTIONS=FUNCTIONS,
+        FORBIDDEN={"spectral_norm": ("spectral",), "numpy_eig": ("spectral",),
+                   "vector_norm": ("spectral",), "hidden_backward": ("autograd",)},
+    )  # fmt: skip
+    with SandboxStudent(CELLS, problemset, analyze(CELLS, FUNCTIONS)) as s:
+        yield s
+
+
+def test_sandbox_returns_plain_rebuilt_values(student) -> None:
+    A = torch.arange(4.0, dtype=torch.float64).reshape(2, 2)
+    square, total, items, mapping = student.call("ok", A)
+    assert type(square) is torch.Tensor and square.dtype == torch.float64
+    assert torch.equal(square, A @ A)
+    assert total == 6.0 and items == [1, 2.5, None, True]
+    assert torch.equal(mapping["k"][0], torch.zeros(2)) and mapping["k"][1] == "s"
+    assert student.cell_errors == [
+        "cell 3 raised RuntimeError: a broken scratch cell",
+        "cell 4 raised SystemExit: 1",
+    ]
+
+
+def test_sandbox_calls_are_seeded_and_deterministic(student) -> None:
+    A = torch.diag(torch.tensor([3.0, 1.0], dtype=torch.float64))
+    first, second = student.call("power", A, 40), student.call("power", A, 40)
+    assert torch.equal(first, second) and abs(first.item() - 3.0) < 1e-12
+
+
+def test_runtime_traps_tell_matrix_norms_from_vector_norms(student) -> None:
+    with pytest.raises(ShortcutError, match="torch.linalg.norm"):
+        student.call("spectral_norm", torch.eye(3))
+    assert student.call("vector_norm", torch.ones(4)).item() == 2.0
+    assert student.shortcuts("vector_norm") == []
+    with pytest.raises(ShortcutError, match="numpy.linalg.eigvalsh"):
+        student.call("numpy_eig", torch.eye(3, dtype=torch.float64))
+
+
+def test_runtime_traps_see_autograd(student) -> None:
+    with pytest.raises(ShortcutError, match="automatic differentiation"):
+        student.call("hidden_backward", torch.ones(3))
+    grad = student.call("hidden_backward", torch.ones(3), allow_shortcuts=True)
+    assert torch.equal(grad, 2 * torch.ones(3))
+    runtime = [text for family, text in student.findings("hidden_backward") if "backward" in text]
+    assert any("backward pass" in text for text in runtime), runtime
+
+
+def test_return_args_shows_in_place_updates(student) -> None:
+    w = torch.ones(3, requires_grad=True)
+    result, (after,) = student.call("update_in_place", w, return_args=True)
+    assert result is None and torch.equal(after.detach(), 2 * torch.ones(3))
+    assert after.requires_grad and torch.equal(after.grad, torch.ones(3))
+    assert torch.equal(w.detach(), torch.ones(3)), "the parent's tensor must not change"
+
+
+@pytest.mark.parametrize(
+    ("function", "message"),
+    [
+        ("raises", "raises raised ValueError: bad input shape (at cell 2, line"),
+        ("rigged", "returned an object of type Rigged"),
+        ("subclass", "a subclass of torch.Tensor"),
+        ("missing", "missing is not defined"),
+    ],
+)
+def test_student_errors_are_readable(student, function: str, message: str) -> None:
+    with pytest.raises(StudentError, match=message.replace("(", r"\(")):
+        student.call(function, 1.0)
+
+
+def test_exits_and_timeouts_do_not_break_the_next_call(student) -> None:
+    with pytest.raises(StudentError, match="did not return within 1 s"):
+        student.call("sleeps", 1.0, timeout=1.0)
+    with pytest.raises(StudentError, match="os._exit is disabled"):
+        student.call("exits", 1.0)
+    assert math.isnan(student.call("nan_value", 0.0))
+    assert student.call("noisy", 2.5) == 2.5
+
+
+ESCAPE = """
+def escape(path):
+    results = []
+    for action in ("read", "write"):
+        try:
+            open(path, "r" if action == "read" else "a").close()
+            results.append(action + " allowed")
+        except OSError as exc:
+            results.append(f"{action} {type(exc).__name__}")
+    try:
+        os.kill(os.getppid(), 0)
+        results.append("signal allowed")
+    except Exception as exc:
+        results.append(f"signal {type(exc).__name__}")
+    return results
+"""
+
+
+def test_sandbox_is_jailed_when_landlock_is_available() -> None:
+    from coursekit.grading.jail import landlock_abi
+
+    if landlock_abi() < 1:
+        pytest.skip("this kernel has no Landlock")
+    # static analysis would already refuse open() on a computed path; the jail must hold anyway
+    cells = ["import os\n" + ESCAPE]
+    problemset = types.SimpleNamespace(FUNCTIONS=("escape",), FORBIDDEN={})
+    secret = Path(__file__).resolve().parents[2] / "nbgrader_config.py"
+    with SandboxStudent(cells, problemset, StaticReport()) as jailed:
+        read, write, signal = jailed.call("escape", str(secret))
+    assert read == "read PermissionError" and write == "write PermissionError"
+    assert signal != "signal allowed"  # os.kill is disabled, and Landlock (ABI ≥ 6) scopes it
+
+
+def test_grade_cells_turns_tampering_into_zero_for_every_part() -> None:
+    def never(student):
+        raise AssertionError("checks must not run when tampering is found")
+
+    problemset = types.SimpleNamespace(
+        FUNCTIONS=("f",),
+        FORBIDDEN={},
+        CHECKS=[Check("a", 2, "a", never), Check("b", 1, "b", never)],
+    )
+    verdicts = grade_cells(["import ctypes\ndef f():\n    return 1"], problemset)
+    assert [(v.grade_id, v.score) for v in verdicts] == [("a", 0.0), ("b", 0.0)]
+    assert all("imports ctypes" in v.message for v in verdicts)
+
+
+def test_grading_failure_partial_credit() -> None:
+    def half(student):
+        raise GradingFailure("half right", score_fraction=0.5)
+
+    def good(student):
+        assert student.call("f") == 1
+
+    problemset = types.SimpleNamespace(
+        FUNCTIONS=("f",), FORBIDDEN={}, CHECKS=[Check("a", 2, "a", half), Check("b", 1, "b", good)]
+    )
+    verdicts = grade_cells(["def f():\n    return 1"], problemset)
+    assert [(v.score, v.message) for v in verdicts] == [(1.0, "half right"), (1.0, "passed: b")]
+    with pytest.raises(ValueError):
+        GradingFailure("x", score_fraction=1.0)
+
+
+# ----------------------------------------------------------------------------- contract
+
+
+def test_load_rejects_unknown_sets_and_broken_modules() -> None:
+    from coursekit.problemsets import _check_contract, load
+
+    with pytest.raises(ValueError, match="No grader module"):
+        load("ps9_does_not_exist")
+    broken = types.SimpleNamespace(
+        __name__="broken",
+        ASSIGNMENT_ID="x",
+        FUNCTIONS=("f",),
+        FORBIDDEN={"f": ("magic",)},
+        CHECKS=[],
+    )
+    with pytest.raises(ValueError, match="unknown families"):
+        _check_contract(broken, "x")
