@@ -189,3 +189,24 @@ def test_feedback_shows_messages_but_no_hidden_code_or_values(feedback, assignme
                 assert unescape(evalue)[:60] in html, f"{case.name}: message missing in feedback"
         checked += 1
     assert checked >= len(run.cases) - 1
+
+
+# ----------------------------------------------------------------------------- the book
+
+
+@pytest.mark.parametrize("assignment_id", SOURCES)
+def test_exercises_page_is_generated_from_the_release(assignment_id: str) -> None:
+    from coursekit.problemsets.pages import page_path, render
+
+    path = page_path(assignment_id)
+    assert path.exists(), (
+        f"missing {path.relative_to(harness.REPO)}: run "
+        f"`python -m coursekit.problemsets.pages {assignment_id}`"
+    )
+    assert path.read_text(encoding="utf-8") == render(assignment_id), (
+        f"{path.relative_to(harness.REPO)} is out of date with assignments/{assignment_id}: "
+        f"run `python -m coursekit.problemsets.pages {assignment_id}`"
+    )
+    text = path.read_text(encoding="utf-8")
+    for line in _solution_lines(harness.read_source(assignment_id)):
+        assert line not in text, f"the Exercises page shows solution code: {line!r}"

@@ -1,0 +1,113 @@
+"""The book's Exercises pages, generated from the RELEASED notebooks (never from the solutions).
+
+``render(assignment_id)`` turns ``assignments/<id>/<id>.ipynb`` into a plain MyST Markdown page:
+the markdown cells as they are, the code cells as ``python`` code blocks (not executed: the stubs
+raise ``NotImplementedError`` on purpose), and after the title a box with a download link and a
+launch link. ``tests/problemsets`` checks that the committed page equals ``render`` of the
+committed release, so the page can never show more than the students receive.
+
+Regenerate after ``nbgrader generate_assignment``::
+
+    python -m coursekit.problemsets.pages ps1_power_method   # writes book/exercises/<id>.md
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["page_path", "render"]
+
+ROOT = Path(__file__).resolve().parents[3]
+BINDER = "https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{path}"
+
+
+def _repository() -> tuple[str, str]:
+    """(owner/name, branch) from the book's _config.yml (repository.url / branch)."""
+    repo, branch = "", "main"
+    config = ROOT / "_config.yml"
+    if config.exists():
+        import yaml
+
+        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+        section = data.get("repository", {}) or {}
+        url = str(section.get("url", ""))
+        repo = url.removeprefix("https://github.com/").strip("/")
+        branch = str(section.get("branch", branch))
+    return repo, branch
+
+
+def page_path(assignment_id: str) -> Path:
+    return ROOT / "book" / "exercises" / f"{assignment_id}.md"
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _fence(code: str) -> str:
+    ticks = "```"
+    while ticks in code:
+        ticks += "`"
+    return f"{ticks}python\n{code.rstrip()}\n{ticks}"
+
+
+def render(assignment_id: str) -> str:
+    """The Exercises page for one released notebook, as MyST Markdown."""
+    released = ROOT / "assignments" / assignment_id / f"{assignment_id}.ipynb"
+    nb = json.loads(released.read_text(encoding="utf-8"))
+    notebook = f"assignments/{assignment_id}/{assignment_id}.ipynb"
+    repo, branch = _repository()
+    links = [
+        f"{{download}}`Download {assignment_id}.ipynb <../../{notebook}>`, open it in "
+        "JupyterLab, and work through it from top to bottom"
+    ]
+    if repo:
+        binder = BINDER.format(repo=repo, branch=branch, path=notebook)
+        links.append(f"or [launch it on Binder]({binder}) (no installation needed)")
+    box = "\n".join(
+        [
+            ":::{admonition} Get the notebook",
+            ":class: tip",
+            ", ".join(links) + ".",
+            "This page shows the student version: the code cells below are what you start from.",
+            "The *Validate* button runs the visible tests; your score comes from hidden tests "
+            "that the course runs when it grades your submission.",
+            ":::",
+        ]
+    )
+    blocks: list[str] = []
+    for index, cell in enumerate(nb["cells"]):
+        text = _source(cell).strip("\n")
+        if not text.strip():
+            continue
+        if cell["cell_type"] == "markdown":
+            if index == 0 and text.startswith("# "):
+                title, _, rest = text.partition("\n")
+                blocks.append(title)
+                blocks.append(box)
+                if rest.strip():
+                    blocks.append(rest.strip("\n"))
+                continue
+            blocks.append(text)
+        elif cell["cell_type"] == "code":
+            blocks.append(_fence(text))
+    header = (
+        f"% Generated from {notebook} by `python -m coursekit.problemsets.pages {assignment_id}`;\n"
+        "% do not edit by hand (tests/problemsets checks that it matches the release)."
+    )
+    return header + "\n\n" + "\n\n".join(blocks) + "\n"
+
+
+def main(argv: list[str]) -> None:
+    for assignment_id in argv:
+        path = page_path(assignment_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render(assignment_id), encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
