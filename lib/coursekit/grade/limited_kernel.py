@@ -1,0 +1,380 @@
+"""Launcher of the limited grading kernel: ``python -m coursekit.grade.limited_kernel ... -f FILE``.
+
+jupyter_client starts this instead of ipykernel (see ``limits.kernelspec``). It forks:
+
+* the **child** becomes the kernel. It sets ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (file size)
+  and ``RLIMIT_CORE`` (no core dumps), hard and soft, so student code cannot raise them. When
+  we run as root it then drops to a dedicated, otherwise unused user id (``2_000_000 + pid`` of
+  the worker, or ``$COURSEKIT_SANDBOX_UID``) with no groups, because ``RLIMIT_NPROC`` does not
+  apply to root: as that user, ``fork`` fails once the kernel has ``max_procs`` + 64 tasks, and
+  the files of the course (owned by root, not world-writable) are read-only to it. Not root,
+  it keeps the user and sets ``RLIMIT_NPROC`` to the user's current task count plus that margin.
+  It asks to be killed if the launcher dies (``PR_SET_PDEATHSIG``), forbids privilege gains
+  (``PR_SET_NO_NEW_PRIVS``), and execs ``coursekit.grade.kernel_guard``, which adds the
+  in-kernel guards (writes outside the submission folder, output cap) and runs ipykernel.
+* the **parent** stays as a watchdog. It is a child subreaper, so every process the kernel
+  starts stays its descendant even if orphaned. Every 0.1 s it counts them: more than
+  ``max_procs`` (a fork bomb) or more than ``memory_mb`` of resident memory between them (fork
+  then allocate) and it kills them all, keeping the kernel; if that keeps happening, it kills
+  the kernel too. When the kernel exits it kills whatever is left (and, as root, every process
+  of the sandbox user), gives the files back to the launcher's user, and exits with the
+  kernel's status, so that jupyter_client sees a dead kernel at once.
+
+Everything it does is written as JSON lines to ``$COURSEKIT_KERNEL_EVENTS/launcher.jsonl`` (a
+root-only folder the grading worker made), which ``coursekit.grade.reasons`` turns into the
+one-line reasons of the report. jupyter_client interrupts a cell by sending SIGINT to the
+process group; the watchdog ignores it and the kernel receives it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import resource
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+MB = 1024 * 1024
+THREAD_MARGIN = 64  # RLIMIT_NPROC counts threads too: ipykernel, zmq and torch threads
+SANDBOX_UID_BASE = 2_000_000
+POLL_SECONDS = 0.1
+STRIKES_BEFORE_KILLING_KERNEL = 3
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_KEEPCAPS = 8
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_RAISE = 2
+CAP_DAC_READ_SEARCH = 2
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+LAUNCHER_EVENTS = "launcher.jsonl"
+GUARD_EVENTS = "guard.jsonl"
+
+
+def _prctl(option: int, value: int, extra: int = 0) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(option, value, extra, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}) failed")
+
+
+class Events:
+    """Append-only JSON-lines log in the worker's root-only folder (or nowhere)."""
+
+    def __init__(self, folder: str | None) -> None:
+        self.path = Path(folder) / LAUNCHER_EVENTS if folder else None
+
+    def write(self, kind: str, **fields: object) -> None:
+        if self.path is None:
+            return
+        line = json.dumps({"kind": kind, "time": time.time(), **fields})
+        with open(self.path, "a", encoding="utf-8") as out:
+            out.write(line + "\n")
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m coursekit.grade.limited_kernel")
+    parser.add_argument("--memory-mb", type=int, required=True)
+    parser.add_argument("--max-procs", type=int, required=True)
+    parser.add_argument("--file-mb", type=int, required=True)
+    parser.add_argument("--output-mb", type=int, required=True)
+    parser.add_argument("-f", dest="connection_file", required=True)
+    return parser.parse_args(argv)
+
+
+# ----------------------------------------------------------------------------- sandbox user
+
+
+def _world_can_reach(path: Path) -> bool:
+    """Can an unrelated user traverse to ``path`` (every ancestor o+x)?"""
+    path = path.resolve()
+    return all(os.stat(folder).st_mode & 0o001 for folder in [path, *path.parents])
+
+
+def _has_capability(number: int) -> bool:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("CapEff:"):
+                return bool(int(line.split()[1], 16) >> number & 1)
+    return False
+
+
+def sandbox_user(workdir: Path) -> tuple[int | None, bool, str]:
+    """The user id to drop to (or None), whether it must keep read access, and why."""
+    if os.geteuid() != 0:
+        return None, False, "not root: RLIMIT_NPROC applies to the user itself"
+    if "autograded" not in workdir.resolve().parts:  # never hand a folder we do not own away
+        return None, False, "not an nbgrader autograded/ folder"
+    chosen = os.environ.get("COURSEKIT_SANDBOX_UID")
+    uid = int(chosen) if chosen else SANDBOX_UID_BASE + os.getppid()
+    needed = [workdir, Path(sys.executable).resolve(), Path(sys.prefix), Path(__file__).parent]
+    if all(_world_can_reach(p) for p in needed):
+        return uid, False, "dropped"
+    if _has_capability(CAP_DAC_READ_SEARCH):
+        return uid, True, "dropped, keeping read access (Python is not world-readable)"
+    return None, False, "another user could not read Python or the course"
+
+
+def _keep_read_access() -> None:
+    """After setuid: keep CAP_DAC_READ_SEARCH (read and search anything), across exec too."""
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [(n, ctypes.c_uint32) for n in ("effective", "permitted", "inheritable")]
+
+    bit = 1 << CAP_DAC_READ_SEARCH
+    data = (Data * 2)(Data(bit, bit, bit), Data(0, 0, 0))
+    if libc.capset(ctypes.byref(Header(LINUX_CAPABILITY_VERSION_3, 0)), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+    _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_DAC_READ_SEARCH)
+
+
+def _chown_tree(root: Path, uid: int, gid: int, only_from: int | None = None) -> None:
+    for folder, dirs, files in os.walk(root):
+        for name in [folder, *(os.path.join(folder, f) for f in files + dirs)]:
+            try:
+                if only_from is None or os.lstat(name).st_uid == only_from:
+                    os.lchown(name, uid, gid)
+            except OSError:
+                pass
+
+
+def _user_task_count(uid: int) -> int:
+    import psutil
+
+    count = 0
+    for proc in psutil.process_iter(["uids", "num_threads"]):
+        info = proc.info
+        if info["uids"] is not None and info["uids"].real == uid:
+            count += info["num_threads"] or 1
+    return count
+
+
+# ----------------------------------------------------------------------------- the kernel
+
+
+def private_environment(private: Path, workdir: Path, output_mb: int) -> dict[str, str]:
+    """Environment of the kernel: its own HOME, caches and TMPDIR, and the guard's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COURSEKIT_")}
+    home = private / "home"
+    tmp = private / "tmp"
+    for folder in (home, tmp):
+        folder.mkdir(parents=True, exist_ok=True)
+    env.update(
+        HOME=str(home),
+        IPYTHONDIR=str(home / ".ipython"),
+        MPLCONFIGDIR=str(home / ".matplotlib"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        TMPDIR=str(tmp),
+        PYTHONDONTWRITEBYTECODE="1",
+        COURSEKIT_GUARD_WORKDIR=str(workdir),
+        COURSEKIT_GUARD_PRIVATE=str(private),
+        COURSEKIT_GUARD_OUTPUT_BYTES=str(output_mb * MB),
+    )
+    return env
+
+
+def run_kernel(
+    args: argparse.Namespace, uid: int | None, keep_read: bool, env: dict[str, str], conn: str
+) -> None:
+    """In the forked child: limits, user, then exec the guarded ipykernel. Never returns."""
+    try:
+        launcher = os.getppid()
+        memory = args.memory_mb * MB
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        size = args.file_mb * MB
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if uid is not None:
+            tasks = args.max_procs + THREAD_MARGIN
+            resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
+            if keep_read:
+                _prctl(PR_SET_KEEPCAPS, 1)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            if keep_read:
+                _keep_read_access()
+        elif os.geteuid() != 0:
+            tasks = _user_task_count(os.getuid()) + args.max_procs + THREAD_MARGIN
+            resource.setrlimit(resource.RLIMIT_NPROC, (tasks, tasks))
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
+        if os.getppid() != launcher:
+            os._exit(1)
+        _prctl(PR_SET_NO_NEW_PRIVS, 1)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # interrupts must reach the kernel
+        argv = [sys.executable, "-m", "coursekit.grade.kernel_guard", "-f", conn]
+        os.execve(sys.executable, argv, env)
+    except BaseException as error:  # noqa: BLE001 - report anything, then die
+        print(f"coursekit limited kernel: could not start: {error}", file=sys.stderr)
+    os._exit(1)
+
+
+# ----------------------------------------------------------------------------- the watchdog
+
+
+class Watchdog:
+    """Counts the kernel's descendants and kills them when they exceed the limits."""
+
+    def __init__(self, kernel_pid: int, args: argparse.Namespace, events: Events) -> None:
+        import psutil
+
+        self.psutil = psutil
+        self.me = psutil.Process()
+        self.kernel_pid = kernel_pid
+        self.max_procs = args.max_procs
+        self.memory = args.memory_mb * MB
+        self.events = events
+        self.strikes = 0
+
+    def extras(self) -> list:
+        """Every descendant process except the kernel itself."""
+        try:
+            found = self.me.children(recursive=True)
+        except self.psutil.Error:
+            return []
+        return [p for p in found if p.pid != self.kernel_pid]
+
+    def check(self) -> None:
+        procs = self.extras()
+        if len(procs) > self.max_procs:
+            self.strike("fork_limit", procs, count=len(procs), limit=self.max_procs)
+        elif procs and self.machine_is_short_of_memory():
+            rss = 0
+            for proc in procs:
+                try:
+                    rss += proc.memory_info().rss
+                except self.psutil.Error:
+                    pass
+            if rss > self.memory:  # forked children share pages: only act when memory is short
+                self.strike("memory_limit", procs, rss_mb=rss // MB, limit_mb=self.memory // MB)
+        if self.strikes >= STRIKES_BEFORE_KILLING_KERNEL:
+            self.events.write("kernel_stopped", why="the limits were hit again and again")
+            self.kill_kernel()
+
+    def machine_is_short_of_memory(self) -> bool:
+        memory = self.psutil.virtual_memory()
+        return memory.available < max(1024 * MB, memory.total // 20)
+
+    def strike(self, kind: str, procs: list, **fields: object) -> None:
+        self.strikes += 1
+        self.events.write(kind, **fields)
+        self.kill(procs)
+
+    def kill(self, procs: list) -> None:
+        for proc in procs:
+            try:
+                proc.kill()
+            except self.psutil.Error:
+                pass
+
+    def kill_kernel(self) -> None:
+        try:
+            os.kill(self.kernel_pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _reap(kernel_pid: int) -> int | None:
+    """Reap finished children (orphans included); the kernel's wait status once it ended."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return 0
+        if pid == 0:
+            return None
+        if pid == kernel_pid:
+            return status
+
+
+def _kill_user(uid: int) -> None:
+    import psutil
+
+    for proc in psutil.process_iter(["uids"]):
+        uids = proc.info["uids"]
+        if uids is not None and uids.real == uid:
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
+
+
+def watch(kernel_pid: int, args: argparse.Namespace, events: Events) -> int:
+    """Run the watchdog until the kernel exits; return the kernel's wait status."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts are for the kernel
+
+    def forward(signum: int, _frame: object) -> None:
+        try:
+            os.kill(kernel_pid, signum)
+        except ProcessLookupError:
+            pass
+
+    signal.signal(signal.SIGTERM, forward)
+    parent = os.getppid()
+    dog = Watchdog(kernel_pid, args, events)
+    while True:
+        status = _reap(kernel_pid)
+        if status is not None:
+            break
+        if os.getppid() != parent:  # whoever started us is gone: stop everything
+            events.write("orphaned")
+            dog.kill_kernel()
+        dog.check()
+        time.sleep(POLL_SECONDS)
+    dog.kill(dog.extras())
+    return status
+
+
+def _exit_code(status: int) -> int:
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    events = Events(os.environ.get("COURSEKIT_KERNEL_EVENTS"))
+    workdir = Path.cwd()
+    uid, keep_read, why = sandbox_user(workdir)
+    private = Path(tempfile.mkdtemp(prefix="coursekit-kernel-"))
+    try:
+        env = private_environment(private, workdir, args.output_mb)
+        conn = str(private / "connection.json")
+        shutil.copyfile(args.connection_file, conn)
+        guard_events = events.path.with_name(GUARD_EVENTS) if events.path else None
+        if guard_events is not None:
+            fd = os.open(guard_events, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.set_inheritable(fd, True)
+            env["COURSEKIT_GUARD_EVENTS_FD"] = str(fd)
+        if uid is not None:
+            os.chmod(private, 0o700)
+            _chown_tree(private, uid, uid)
+            _chown_tree(workdir, uid, uid)
+        events.write("start", uid=uid, sandbox=why, pid=os.getpid(), workdir=str(workdir))
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        kernel_pid = os.fork()
+        if kernel_pid == 0:
+            run_kernel(args, uid, keep_read, env, conn)
+        status = watch(kernel_pid, args, events)
+        code = _exit_code(status)
+        signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        events.write("exit", code=os.WEXITSTATUS(status) if signum is None else None, signal=signum)
+        if uid is not None:
+            _kill_user(uid)
+            _chown_tree(workdir, os.getuid(), os.getgid(), only_from=uid)
+        return code
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

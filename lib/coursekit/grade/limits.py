@@ -1,0 +1,96 @@
+"""The limits student code runs under while nbgrader executes it, and the kernelspec for them.
+
+nbgrader executes each submission in a Jupyter kernel. ``course grade`` points nbgrader at a
+dedicated kernelspec, ``coursekit-limited``, whose ``argv`` starts
+``python -m coursekit.grade.limited_kernel`` (the launcher) instead of ``ipykernel``. The
+launcher sets the limits below, then starts the real kernel (see ``limited_kernel`` for how).
+
+The spec lives in a folder of its own that ``course grade`` puts first on ``JUPYTER_PATH``; it
+is never installed into the user's Jupyter. ``serial_nbgrader_command`` gives the plain
+``nbgrader autograde`` command line that grades with the same kernel and limits, which is what
+the tests and the benchmark compare against.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+KERNEL_NAME = "coursekit-limited"
+DEFAULT_TIMEOUT = 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one grading kernel.
+
+    Attributes:
+        timeout: seconds per cell before nbgrader interrupts it (nbgrader's ``Execute.timeout``).
+        memory_mb: address-space limit of the kernel process (``RLIMIT_AS``).
+        max_procs: processes the kernel may run besides itself; a watchdog kills the extras.
+        file_mb: largest file the kernel may write (``RLIMIT_FSIZE``).
+        output_mb: output kept per cell; the rest is dropped before it leaves the kernel.
+    """
+
+    timeout: int = DEFAULT_TIMEOUT
+    memory_mb: int = 2048
+    max_procs: int = 64
+    file_mb: int = 64
+    output_mb: int = 16
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+
+    def launcher_arguments(self) -> list[str]:
+        """The launcher's options, as they appear in the kernelspec's argv."""
+        return [
+            "--memory-mb",
+            str(self.memory_mb),
+            "--max-procs",
+            str(self.max_procs),
+            "--file-mb",
+            str(self.file_mb),
+            "--output-mb",
+            str(self.output_mb),
+        ]
+
+
+def kernelspec(limits: Limits, python: str = sys.executable) -> dict:
+    """The ``kernel.json`` of the limited grading kernel."""
+    argv = [python, "-m", "coursekit.grade.limited_kernel", *limits.launcher_arguments()]
+    return {
+        "argv": [*argv, "-f", "{connection_file}"],
+        "display_name": "Python 3 (coursekit grading, limited)",
+        "language": "python",
+        "interrupt_mode": "signal",
+        "metadata": {"debugger": False},
+    }
+
+
+def write_kernelspec(jupyter_dir: Path, limits: Limits) -> Path:
+    """Write the kernelspec under ``jupyter_dir/kernels/`` and return ``jupyter_dir``.
+
+    Put the returned folder first on ``JUPYTER_PATH`` so that jupyter_client finds the spec.
+    """
+    folder = jupyter_dir / "kernels" / KERNEL_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kernel.json").write_text(json.dumps(kernelspec(limits), indent=1) + "\n")
+    return jupyter_dir
+
+
+def nbgrader_overrides(limits: Limits) -> list[str]:
+    """nbgrader command-line options that select the limited kernel and the cell timeout."""
+    return [
+        f"--Execute.kernel_name={KERNEL_NAME}",
+        f"--Execute.timeout={limits.timeout}",
+    ]
+
+
+def serial_nbgrader_command(assignment_id: str, limits: Limits) -> list[str]:
+    """``nbgrader autograde`` with the same kernel and limits, for one-at-a-time grading."""
+    nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+    return [nbgrader, "autograde", assignment_id, *nbgrader_overrides(limits)]
