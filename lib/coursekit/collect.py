@@ -1,0 +1,138 @@
+"""`course collect ID ARCHIVE`: import an LMS download into submitted/<student>/ID/.
+
+This is nbgrader's own ``zip_collect`` machinery (``ZipCollectApp``: its extractor unpacks the
+archive into ``downloaded/ID/extracted/``, its ``FileNameCollectorPlugin`` reads the student id
+and the file name from each path, and it copies the notebooks into ``submitted/``) with the
+file-name patterns of the two common LMSs filled in:
+
+* **Canvas** names each file ``<login>_[late_]<user id>_<submission id>_<file name>``, adding
+  ``-1``, ``-2``... to the file name of a resubmission: the student id is the login.
+* **Moodle** puts each student's files in a folder
+  ``<Full Name>_<participant id>_assignsubmission_file_`` (or prefixes the file name with
+  it): the student id is the participant id.
+
+``--lms auto`` (the default) picks the pattern that matches more of the archive's notebooks;
+``--regexp`` takes any pattern with ``student_id`` and ``file_id`` groups, matched against each
+extracted file's full path, as nbgrader's ``FileNameCollectorPlugin.named_regexp``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+SUMMARY = "import an LMS download (Canvas or Moodle zip) into submitted/<student>/ID/"
+
+PATTERNS = {
+    "canvas": r".*/(?P<student_id>[^/]+?)_(?:late_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$",
+    "moodle": r".*/[^/]*?_(?P<student_id>\d+)_assignsubmission_file_/?(?P<file_id>[^/]+?)\.ipynb$",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.split("\n\n", 1)[0].split(": ", 1)[1] + (
+        " Uses nbgrader's zip_collect; the student id comes from each file's name."
+    )
+    parser.add_argument("assignment_id", metavar="ID", help="the assignment, e.g. ps1_power_method")
+    parser.add_argument(
+        "archive", metavar="ARCHIVE", type=Path, help="the zip file the LMS gave you"
+    )
+    parser.add_argument(
+        "--lms",
+        choices=("auto", *PATTERNS),
+        default="auto",
+        help="how the LMS names files (default: auto, whichever matches more notebooks)",
+    )
+    parser.add_argument(
+        "--regexp",
+        default=None,
+        help="your own pattern with (?P<student_id>...) and (?P<file_id>...) groups, "
+        "matched against each extracted file's path (overrides --lms)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files already collected for a student (nbgrader zip_collect --force)",
+    )
+    parser.add_argument(
+        "--course",
+        type=Path,
+        default=None,
+        help="the course folder, holding nbgrader_config.py (default: found from here upwards)",
+    )
+
+
+def choose_pattern(archive: Path, lms: str) -> str:
+    """The named regexp for ``lms`` ("auto": the one matching most notebooks in the zip)."""
+    if lms != "auto":
+        return PATTERNS[lms]
+    names = ["/extracted/" + n for n in zipfile.ZipFile(archive).namelist() if n.endswith(".ipynb")]
+    scores = {k: sum(bool(re.match(p, n)) for n in names) for k, p in PATTERNS.items()}
+    best = max(scores, key=scores.get)
+    if scores[best] == 0:
+        from coursekit.grade.course import CourseError
+
+        raise CourseError(
+            f"No notebook in {archive.name} is named the Canvas or Moodle way; "
+            "pass --regexp with (?P<student_id>...) and (?P<file_id>...) groups."
+        )
+    return PATTERNS[best]
+
+
+def collect(
+    root: Path, assignment_id: str, archive: Path, pattern: str, force: bool = False
+) -> list[str]:
+    """Import ``archive`` with nbgrader's ZipCollectApp; return the students now holding files."""
+    from nbgrader.apps import ZipCollectApp
+    from nbgrader.utils import capture_log
+
+    from coursekit.grade.course import CourseError, last_error, load_app
+
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise CourseError(f"The --regexp pattern is not a regular expression: {error}.") from None
+    if "student_id" not in pattern or "file_id" not in pattern:
+        raise CourseError("The pattern needs (?P<student_id>...) and (?P<file_id>...) groups.")
+    argv = [assignment_id, f"--FileNameCollectorPlugin.named_regexp={pattern}"]
+    if force:
+        argv.append("--force")
+    app = load_app(ZipCollectApp, root, argv, level=logging.INFO)
+    downloaded = root / app.downloaded_directory / assignment_id
+    folder = downloaded / app.archive_directory
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(downloaded / app.extracted_directory, ignore_errors=True)  # ours to redo
+    folder.mkdir(parents=True)
+    shutil.copy(archive, folder / archive.name)
+    outcome = capture_log(app)
+    log = outcome.get("log", "")
+    if not outcome["success"]:
+        detail = last_error(log + "\n" + outcome.get("error", ""))
+        if "Directory not empty" in detail:
+            detail += " (pass --force to replace what was collected before)"
+        raise CourseError(f"nbgrader could not collect {archive.name}: {detail}.")
+    counted = re.search(r"(\d+) files collected", log)
+    if counted is None or int(counted.group(1)) == 0:
+        raise CourseError(f"No notebook in {archive.name} matched the file-name pattern.")
+    submitted = Path(app.coursedir.format_path(app.coursedir.submitted_directory, ".", "."))
+    copied = re.findall(r"Copying to: (.+)", log)
+    return sorted({Path(p).relative_to(submitted.resolve()).parts[0] for p in copied})
+
+
+def run(args: argparse.Namespace) -> int:
+    from coursekit.grade.course import CourseError, find_root
+
+    archive = args.archive.resolve()
+    if not archive.is_file():
+        raise CourseError(f"There is no file {args.archive}.")
+    if not zipfile.is_zipfile(archive):
+        raise CourseError(f"{args.archive} is not a zip archive.")
+    root = find_root(args.course)
+    pattern = args.regexp or choose_pattern(archive, args.lms)
+    students = collect(root, args.assignment_id, archive, pattern, force=args.force)
+    print(f"collected {args.assignment_id} for {len(students)} student(s) into submitted/")
+    return 0
