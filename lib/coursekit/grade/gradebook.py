@@ -1,0 +1,289 @@
+"""The gradebook during a parallel run: private copies for the workers, one writer for the real one.
+
+Why not let the workers write the course gradebook? With SQLite, several processes writing one
+file meet ``database is locked``: a busy timeout helps, but SQLite refuses at once (no wait) when
+two deferred transactions both hold a read lock and want to write, and a writer that dies
+mid-transaction holds the others up. So we never have two writers:
+
+1. ``snapshot`` copies the course gradebook (any ``db_url``: SQLite with the backup API, anything
+   else table by table) into one SQLite file at the start of the run.
+2. Each submission is graded by nbgrader's own ``Autograde`` against a **private copy** of that
+   snapshot (``worker.py``), so nbgrader sees exactly what serial grading would see, the
+   student's earlier manual grades included.
+3. ``extract_record`` reads back, as plain data, every row that grading wrote for that student:
+   the student, the submission, and per notebook its flags, grades and comments.
+4. ``apply_record``, in the one process that owns the course gradebook, writes those values
+   through nbgrader's ``Gradebook`` API (``update_or_create_*``, ``find_grade``...): one student at
+   a time, so no row is lost or duplicated (nbgrader's unique constraints hold; a re-run updates
+   the same rows) and a run killed mid-way leaves whole students, never half of one.
+
+With PostgreSQL (``c.CourseDirectory.db_url = "postgresql://..."`` in nbgrader_config.py) the
+same path works unchanged; Dask workers on other machines then need no database access at all,
+only the course files.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+SQLITE_PREFIX = "sqlite:///"
+
+
+def sqlite_path(db_url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL, or None for any other database."""
+    if db_url.startswith(SQLITE_PREFIX):
+        return Path(db_url[len(SQLITE_PREFIX) :].split("?", 1)[0])
+    return None
+
+
+def sqlite_url(path: Path) -> str:
+    return f"{SQLITE_PREFIX}{Path(path).resolve()}"
+
+
+def snapshot(db_url: str, dest: Path, course_id: str, generic: bool = False) -> Path:
+    """Copy the gradebook at ``db_url`` into the SQLite file ``dest``.
+
+    SQLite is copied with its online backup API (a consistent copy even if someone is writing);
+    any other database (or ``generic=True``) row by row through SQLAlchemy, into nbgrader's schema.
+    """
+    from nbgrader.api import Gradebook
+
+    dest = Path(dest)
+    dest.unlink(missing_ok=True)
+    with Gradebook(db_url, course_id):  # creates the tables of a new gradebook
+        pass
+    source = sqlite_path(db_url)
+    if source is not None and not generic:
+        with sqlite3.connect(source) as src, sqlite3.connect(dest) as dst:
+            src.backup(dst)
+        return dest
+    _copy_tables(db_url, sqlite_url(dest), course_id)
+    return dest
+
+
+def _copy_tables(source_url: str, dest_url: str, course_id: str) -> None:
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import MetaData, create_engine, insert, select
+
+    with Gradebook(dest_url, course_id):  # nbgrader's tables plus its alembic stamp
+        pass
+    source = create_engine(source_url)
+    dest = create_engine(dest_url)
+    try:
+        with source.connect() as read, dest.begin() as write:
+            for table in reversed(Base.metadata.sorted_tables):
+                write.execute(table.delete())
+            for table in Base.metadata.sorted_tables:
+                rows = [dict(r._mapping) for r in read.execute(select(table))]
+                if rows:
+                    write.execute(insert(table), rows)
+            stamp = MetaData()
+            stamp.reflect(bind=read, only=["alembic_version"])
+            versions = [dict(r._mapping) for r in read.execute(select(*stamp.tables.values()))]
+            version = next(iter(stamp.tables.values()))
+            write.execute(version.delete())
+            write.execute(insert(version), versions)
+    finally:
+        source.dispose()
+        dest.dispose()
+
+
+def extract_record(db_url: str, course_id: str, assignment_id: str, student_id: str) -> dict:
+    """Everything grading wrote for one student and assignment, as plain (JSON-able) data.
+
+    Returns ``{"student": {...}, "submission": None}`` when nbgrader never created the
+    submission (for example, no notebook was found).
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            student = gb.find_student(student_id)
+        except MissingEntry:
+            return {"student": None, "submission": None}
+        record: dict = {
+            "student": {
+                "id": student.id,
+                "first_name": student.first_name,
+                "last_name": student.last_name,
+                "email": student.email,
+                "lms_user_id": student.lms_user_id,
+            },
+            "submission": None,
+        }
+        try:
+            submission = gb.find_submission(assignment_id, student_id)
+        except MissingEntry:
+            return record
+        notebooks = {}
+        for nb in submission.notebooks:
+            notebooks[nb.name] = {
+                "flagged": nb.flagged,
+                "late_submission_penalty": nb.late_submission_penalty,
+                "grades": {
+                    g.name: {
+                        "auto_score": g.auto_score,
+                        "manual_score": g.manual_score,
+                        "extra_credit": g.extra_credit,
+                        "needs_manual_grade": g.needs_manual_grade,
+                        "max_score": g.max_score,
+                    }
+                    for g in nb.grades
+                },
+                "comments": {
+                    c.name: {"auto_comment": c.auto_comment, "manual_comment": c.manual_comment}
+                    for c in nb.comments
+                },
+            }
+        record["submission"] = {
+            "assignment": assignment_id,
+            "timestamp": submission.timestamp.isoformat() if submission.timestamp else None,
+            "extension": submission.extension.total_seconds() if submission.extension else None,
+            "notebooks": notebooks,
+        }
+        return record
+
+
+def apply_record(db_url: str, course_id: str, record: dict) -> None:
+    """Write one student's grading results into the course gradebook (the single writer)."""
+    from nbgrader.api import Gradebook
+    from sqlalchemy.exc import SAWarning
+
+    student = record.get("student")
+    if student is None:
+        return
+    with warnings.catch_warnings():  # nbgrader's add_submission trips SQLAlchemy's autoflush note
+        warnings.simplefilter("ignore", SAWarning)
+        _apply(Gradebook, db_url, course_id, student, record.get("submission"))
+
+
+def _apply(gradebook_class: type, db_url: str, course_id: str, student: dict, submission) -> None:  # noqa: ANN001
+    fields = {k: v for k, v in student.items() if k != "id"}
+    with gradebook_class(db_url, course_id) as gb:
+        gb.update_or_create_student(student["id"], **fields)
+        if submission is None:
+            return
+        assignment, sid = submission["assignment"], student["id"]
+        extra = {}
+        if submission["timestamp"] is not None:
+            extra["timestamp"] = submission["timestamp"]
+        if submission["extension"] is not None:
+            extra["extension"] = timedelta(seconds=submission["extension"])
+        gb.update_or_create_submission(assignment, sid, **extra)
+        for name, notebook in submission["notebooks"].items():
+            nb = gb.find_submission_notebook(name, assignment, sid)
+            nb.flagged = notebook["flagged"]
+            nb.late_submission_penalty = notebook["late_submission_penalty"]
+            for cell, values in notebook["grades"].items():
+                grade = gb.find_grade(cell, name, assignment, sid)
+                for key in ("auto_score", "manual_score", "extra_credit", "needs_manual_grade"):
+                    setattr(grade, key, values[key])
+            for cell, values in notebook["comments"].items():
+                comment = gb.find_comment(cell, name, assignment, sid)
+                comment.auto_comment = values["auto_comment"]
+                comment.manual_comment = values["manual_comment"]
+        gb.db.commit()
+
+
+def integrity_check(db_url: str) -> str:
+    """``PRAGMA integrity_check`` of a SQLite gradebook ("ok" when sound; "n/a" otherwise)."""
+    path = sqlite_path(db_url)
+    if path is None or not path.exists():
+        return "n/a"
+    with sqlite3.connect(path) as db:
+        return "; ".join(row[0] for row in db.execute("PRAGMA integrity_check"))
+
+
+def part_scores(db_url: str, course_id: str, assignment_id: str) -> dict[str, dict[str, float]]:
+    """``{student: {"notebook/grade_id" or "grade_id": score}}`` for every submission in the DB.
+
+    The score is nbgrader's own ``Grade.score`` (manual over auto, plus extra credit; 0 if
+    neither is set).
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out: dict[str, dict[str, float]] = {}
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            assignment = gb.find_assignment(assignment_id)
+        except MissingEntry:
+            return out
+        single = len(assignment.notebooks) == 1
+        for submission in assignment.submissions:
+            scores = out.setdefault(submission.student.id, {})
+            for nb in submission.notebooks:
+                for grade in nb.grades:
+                    key = grade.name if single else f"{nb.name}/{grade.name}"
+                    scores[key] = float(grade.score)
+    return out
+
+
+def assignment_parts(db_url: str, course_id: str, assignment_id: str) -> dict[str, float]:
+    """``{part: max points}`` of the assignment's graded cells (keys as in ``part_scores``)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            assignment = gb.find_assignment(assignment_id)
+        except MissingEntry:
+            return {}
+        single = len(assignment.notebooks) == 1
+        parts = {}
+        for nb in assignment.notebooks:
+            for cell in nb.grade_cells + nb.task_cells:
+                key = cell.name if single else f"{nb.name}/{cell.name}"
+                parts[key] = float(cell.max_score)
+        return parts
+
+
+def has_assignment(db_url: str, course_id: str, assignment_id: str) -> bool:
+    from nbgrader.api import Gradebook, MissingEntry
+
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            gb.find_assignment(assignment_id)
+        except MissingEntry:
+            return False
+        return True
+
+
+def submitted_students(db_url: str, course_id: str, assignment_id: str) -> set[str]:
+    """Students with a submission of the assignment in the gradebook."""
+    return set(part_scores(db_url, course_id, assignment_id))
+
+
+def master_cells(db_url: str, course_id: str, assignment_id: str) -> dict[str, list[dict]]:
+    """The master copy nbgrader keeps: ``{notebook: [{name, cell_type, kind, source}]}``."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id) as gb:
+        assignment = gb.find_assignment(assignment_id)
+        out = {}
+        for nb in assignment.notebooks:
+            graded = {c.name for c in nb.grade_cells}
+            solution = {c.name for c in nb.solution_cells}
+            task = {c.name for c in nb.task_cells}
+            cells = []
+            for cell in nb.source_cells:
+                kind = (
+                    "grade"
+                    if cell.name in graded and cell.name not in solution
+                    else "solution"
+                    if cell.name in solution
+                    else "task"
+                    if cell.name in task
+                    else "locked"
+                )
+                cells.append(
+                    {
+                        "name": cell.name,
+                        "cell_type": cell.cell_type,
+                        "kind": kind,
+                        "source": cell.source or "",
+                    }
+                )
+            out[nb.name] = cells
+        return out

@@ -1,0 +1,179 @@
+"""What went wrong while a submission ran, in one line each, and the status of the row.
+
+Sources, all written by trusted code (student code cannot change a score through them; at worst
+it can muddle its own explanation):
+
+* the autograded notebook: nbgrader's ``CellTimeoutError`` outputs, and errors whose type says
+  which limit was hit (``MemoryError``, ``BlockingIOError`` from ``fork``, ``SystemExit``, the
+  guard's ``PermissionError``, ``File too large``);
+* the launcher's events (``limited_kernel``: fork bombs stopped, how the kernel ended) and the
+  in-kernel guard's events (writes outside the folder, output over the cap);
+* nbgrader's own log, when autograding failed (a dead kernel, an unreadable notebook).
+
+``status`` is ``ok`` (graded, nothing to report), ``problem`` (graded as far as possible, with
+the reason) or ``error`` (nbgrader could not grade it: every part scores 0).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+from coursekit.grade.precheck import Finding
+
+MEMORY_MARKERS = ("MemoryError", "can't allocate memory", "Cannot allocate memory", "failed to map")
+
+
+def read_events(folder: Path) -> list[dict]:
+    """The launcher's and the guard's events, in order of appearance (bad lines skipped)."""
+    events = []
+    for name in ("launcher.jsonl", "guard.jsonl"):
+        path = folder / name
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(event, dict) and isinstance(event.get("kind"), str):
+                events.append(event)
+    return events
+
+
+def _cell_label(index: int, cell: dict) -> str:
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"cell {index + 1} ({grade_id})" if grade_id else f"cell {index + 1}"
+
+
+def notebook_findings(path: Path, timeout: int) -> list[Finding]:
+    """Findings from the outputs of an autograded notebook."""
+    if not path.exists():
+        return []
+    try:
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return []
+    found: dict[str, list[str]] = {}
+    for index, cell in enumerate(notebook.get("cells", [])):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if output.get("output_type") != "error":
+                continue
+            kind = _error_kind(output.get("ename", ""), str(output.get("evalue", "")))
+            if kind:
+                found.setdefault(kind, []).append(_cell_label(index, cell))
+    messages = {
+        "timeout": f"infinite loop? {{cells}} stopped after the {timeout} s time limit",
+        "memory": "memory bomb: {cells} hit the memory limit",
+        "fork": "fork bomb: {cells} hit the process limit",
+        "exit": "sys.exit() called in {cells}",
+        "write_outside": "tried to write outside the submission folder in {cells} (refused)",
+        "file_size": "tried to write a file over the size limit in {cells} (refused)",
+    }
+    return [
+        Finding(kind, messages[kind].format(cells=_join(cells))) for kind, cells in found.items()
+    ]
+
+
+def _join(items: list[str], limit: int = 2) -> str:
+    text = ", ".join(items[:limit])
+    return text + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _error_kind(ename: str, evalue: str) -> str | None:
+    text = f"{ename}: {evalue}"
+    if ename == "CellTimeoutError":
+        return "timeout"
+    if any(marker in text for marker in MEMORY_MARKERS):
+        return "memory"
+    if ename == "BlockingIOError" or "Resource temporarily unavailable" in evalue:
+        return "fork"
+    if ename == "SystemExit":
+        return "exit"
+    if "writing outside the submission folder" in evalue:
+        return "write_outside"
+    if "File too large" in evalue:
+        return "file_size"
+    return None
+
+
+def event_findings(events: list[dict], notebook_kinds: set[str]) -> list[Finding]:
+    """Findings from the launcher's and the guard's events."""
+    findings = []
+    kinds = [e["kind"] for e in events]
+    if "fork_limit" in kinds and "fork" not in notebook_kinds:
+        most = max(e.get("count", 0) for e in events if e["kind"] == "fork_limit")
+        findings.append(Finding("fork", f"fork bomb: {most} processes started; they were killed"))
+    if "memory_limit" in kinds:
+        findings.append(Finding("memory", "memory bomb: child processes used too much memory"))
+    if "kernel_stopped" in kinds:
+        findings.append(Finding("kernel_stopped", "the kernel was stopped: it kept hitting limits"))
+    if "output_limit" in kinds:
+        cap = next(e.get("cap_mb") for e in events if e["kind"] == "output_limit")
+        findings.append(Finding("output", f"gigantic output: over {cap} MB in one cell, cut"))
+    if "write_outside" in kinds and "write_outside" not in notebook_kinds:
+        paths = [e.get("path", "?") for e in events if e["kind"] == "write_outside"]
+        message = f"tried to write outside the submission folder: {_join(paths)} (refused)"
+        findings.append(Finding("write_outside", message))
+    return findings
+
+
+def kernel_death(events: list[dict], log: str) -> Finding | None:
+    """How the kernel died, if it did (from the launcher's exit event and nbgrader's log)."""
+    died = "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log
+    exits = [e for e in events if e["kind"] == "exit"]
+    if not died and not (exits and "Traceback" in log):
+        return None
+    how = "the kernel died"
+    if exits:
+        last = exits[-1]
+        if last.get("signal"):
+            name = signal.Signals(last["signal"]).name
+            how = f"the kernel crashed ({name})" if name != "SIGKILL" else "the kernel was killed"
+        elif last.get("code") is not None:
+            how = f"the kernel exited with code {last['code']} (os._exit(), exit() or a crash)"
+    if "kernel_stopped" in [e["kind"] for e in events]:
+        how = "the kernel was stopped for hitting its limits again and again"
+    return Finding("kernel_died", f"{how} while running the notebook", fatal=True)
+
+
+def failure_finding(log: str, findings: list[Finding]) -> Finding:
+    """A one-line reason for an autograde failure nothing else explained."""
+    duplicated = [f for f in findings if f.kind == "duplicated_cells"]
+    if duplicated and "old version" in log:
+        # nbgrader's DeduplicateIds empties the metadata of the earlier copies, and its metadata
+        # check then rejects the notebook as "an old version" of the format.
+        cells = duplicated[0].message.split(":")[0].removeprefix("duplicated cell ")
+        message = f"duplicated cell {cells}: nbgrader rejects a notebook with a repeated grade id"
+        return Finding("duplicated_cells", message, True)
+    for line in reversed(log.splitlines()):
+        line = line.strip()
+        if line.startswith("[ERROR]") and "Traceback" not in line and "see the" not in line:
+            message = line.removeprefix("[ERROR]").strip()
+            if message and not message.startswith("There was an error processing"):
+                return Finding(
+                    "nbgrader_error", f"nbgrader could not grade it: {message[:200]}", True
+                )
+    for line in reversed(log.splitlines()):
+        if line and not line.startswith(" ") and ("Error" in line or "Exception" in line):
+            return Finding(
+                "nbgrader_error", f"nbgrader could not grade it: {line.strip()[:200]}", True
+            )
+    return Finding("nbgrader_error", "nbgrader could not grade it (see the grading log)", True)
+
+
+def summarize(findings: list[Finding], graded: bool) -> tuple[str, str]:
+    """``(status, reason)`` of a row: the reason joins the findings, most serious first."""
+    if not findings and graded:
+        return "ok", ""
+    ordered = sorted(findings, key=lambda f: not f.fatal)
+    first_of_kind = {}
+    for finding in ordered:  # one message per kind: the fatal one when there is one
+        first_of_kind.setdefault(finding.kind, finding)
+    unique = list(dict.fromkeys(f.message for f in first_of_kind.values()))
+    reason = "; ".join(unique) if unique else "nbgrader could not grade it"
+    if not graded:
+        reason += " (scored 0)" if "scored 0" not in reason else ""
+        return "error", reason
+    return "problem", reason

@@ -1,0 +1,251 @@
+"""Grade one student's submission with nbgrader's own converters, in a private scratch folder.
+
+A ``Grader`` lives in one worker process and grades one student at a time (the local pool and
+the Dask tasks hand out whole students, so two workers never touch the same student). For each
+student it runs, in-process, exactly what ``nbgrader autograde ID --student S`` and
+``nbgrader generate_feedback ID --student S`` run — nbgrader's ``Autograde`` and
+``GenerateFeedback`` converters, configured by the course's ``nbgrader_config.py`` (loaded the
+way nbgrader's own ``AutogradeApp`` loads it) — with four things changed:
+
+* ``db_url``: a private copy of the run's gradebook snapshot (see ``gradebook``);
+* ``autograded_directory`` and ``feedback_directory``: a scratch folder, moved into place only
+  when the student is done, so a killed run never leaves half a student behind;
+* ``Execute.kernel_name``: the limited kernel (``limits``), ``Execute.timeout``: ``--timeout``;
+* nbgrader's log goes to ``reports/ID/logs/<student>.log``, not to the terminal.
+
+The result is plain data (``Result``): status and one-line reason, timing, and the gradebook
+rows to merge (``gradebook.extract_record``). ``python -m coursekit.grade.worker SETUP TASK OUT``
+grades one student in a fresh process (the Dask path).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from coursekit.grade import gradebook, precheck, reasons
+from coursekit.grade.course import load_app
+from coursekit.grade.limits import Limits, nbgrader_overrides, write_kernelspec
+
+SANDBOX_UID_BASE = 2_000_000  # as in limited_kernel: the sandbox user of this process's kernels
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What every worker of a run shares (plain data: it crosses process and machine borders)."""
+
+    root: str
+    assignment_id: str
+    course_id: str
+    snapshot: str
+    work: str
+    logs: str
+    limits: dict = field(default_factory=dict)
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class Task:
+    """One student to grade; ``key`` is the content hash the run will journal."""
+
+    student_id: str
+    key: str
+    attempt: int = 1
+
+
+@dataclass
+class Result:
+    """The outcome for one student (plain data)."""
+
+    student_id: str
+    key: str
+    status: str
+    reason: str
+    seconds: float
+    graded: bool
+    final: bool = True
+    record: dict | None = None
+    findings: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def safe_name(student_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in student_id) or "_"
+
+
+def failed_result(task: Task, reason: str, seconds: float, final: bool = False) -> Result:
+    """A row for a student whose grading process itself failed (not the student's fault)."""
+    return Result(task.student_id, task.key, "error", reason, seconds, False, final=final)
+
+
+class Grader:
+    """nbgrader, loaded once, grading one student after another."""
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.limits = Limits(**setup.limits)
+        self.root = Path(setup.root)
+        self.work = Path(setup.work)
+        self.work.mkdir(parents=True, exist_ok=True)
+        jupyter = write_kernelspec(self.work / "jupyter", self.limits)
+        paths = [str(jupyter), os.environ.get("JUPYTER_PATH", "")]
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ[name] = str(setup.threads)
+        os.environ["PYTHONHASHSEED"] = os.environ.get("PYTHONHASHSEED", "0")
+        os.chdir(self.root)
+        from nbgrader.apps import AutogradeApp
+
+        argv = [setup.assignment_id, *nbgrader_overrides(self.limits)]
+        self.app = load_app(AutogradeApp, self.root, argv, level=logging.INFO)
+        url = gradebook.sqlite_url(Path(setup.snapshot))
+        self.master = gradebook.master_cells(url, setup.course_id, setup.assignment_id)
+
+    # ------------------------------------------------------------------ one student
+
+    def grade(self, task: Task) -> Result:
+        """Grade one student; never raises (a failure becomes an ``error`` row)."""
+        start = time.monotonic()
+        try:
+            return self._grade(task, start)
+        except Exception as error:  # noqa: BLE001 - the batch never aborts
+            message = f"grading failed: {type(error).__name__}: {error}"
+            return failed_result(task, message[:300], time.monotonic() - start)
+
+    def _grade(self, task: Task, start: float) -> Result:
+        setup, sid, aid = self.setup, task.student_id, self.setup.assignment_id
+        scratch = self.work / "students" / safe_name(sid)
+        shutil.rmtree(scratch, ignore_errors=True)
+        events = scratch / "events"
+        events.mkdir(parents=True)
+        events.chmod(0o700)
+        db = scratch / "gradebook.db"
+        shutil.copyfile(setup.snapshot, db)
+        url = gradebook.sqlite_url(db)
+        submitted = self.root / "submitted" / sid / aid
+        findings = precheck.precheck(submitted, self.master)
+
+        coursedir = self.app.coursedir
+        coursedir.student_id = sid
+        coursedir.assignment_id = aid
+        coursedir.db_url = url
+        coursedir.autograded_directory = str(scratch / "autograded")
+        coursedir.feedback_directory = str(scratch / "feedback")
+        os.environ["COURSEKIT_KERNEL_EVENTS"] = str(events)
+        from nbgrader.converters import Autograde, GenerateFeedback
+
+        graded, log = self._run(Autograde)
+        if graded:
+            fed, feedback_log = self._run(GenerateFeedback)
+            log += "\n--- generate_feedback ---\n" + feedback_log
+            if not fed:
+                findings.append(precheck.Finding("feedback", "feedback could not be generated"))
+        self._stop_sandbox()
+
+        happened = reasons.read_events(events)
+        outputs = []
+        for name in self.master:
+            path = scratch / "autograded" / sid / aid / f"{name}.ipynb"
+            outputs += reasons.notebook_findings(path, self.limits.timeout)
+        findings += outputs
+        findings += reasons.event_findings(happened, {f.kind for f in outputs})
+        if not graded:
+            death = reasons.kernel_death(happened, log)
+            if death is not None:
+                findings.append(death)
+            elif not any(f.fatal for f in findings):
+                findings.append(reasons.failure_finding(log, findings))
+        status, reason = reasons.summarize(findings, graded)
+        record = gradebook.extract_record(url, setup.course_id, aid, sid)
+        self._install(scratch, sid, aid, graded)
+        Path(setup.logs).mkdir(parents=True, exist_ok=True)
+        (Path(setup.logs) / f"{safe_name(sid)}.log").write_text(log, encoding="utf-8")
+        shutil.rmtree(scratch, ignore_errors=True)
+        return Result(
+            sid,
+            task.key,
+            status,
+            reason,
+            round(time.monotonic() - start, 3),
+            graded,
+            record=record,
+            findings=[asdict(f) for f in findings],
+        )
+
+    def _run(self, converter_class: type) -> tuple[bool, str]:
+        """Run one nbgrader converter for the current student; (success, its log)."""
+        from nbgrader.utils import capture_log
+
+        converter = converter_class(coursedir=self.app.coursedir, parent=self.app)
+        converter.force = True
+        if hasattr(converter, "create_student"):
+            converter.create_student = True
+        outcome = capture_log(converter)
+        log = outcome.get("log", "") + ("\n" + outcome["error"] if "error" in outcome else "")
+        return bool(outcome["success"]), log
+
+    def _stop_sandbox(self) -> None:
+        """Kill whatever the student's kernel left running (its own user id, when root)."""
+        if os.geteuid() != 0:
+            return
+        import psutil
+
+        uid = SANDBOX_UID_BASE + os.getpid()
+        for proc in psutil.process_iter(["uids"]):
+            uids = proc.info["uids"]
+            if uids is not None and uids.real == uid:
+                try:
+                    proc.kill()
+                except psutil.Error:
+                    pass
+
+    def _install(self, scratch: Path, sid: str, aid: str, graded: bool) -> None:
+        """Move the student's autograded and feedback folders into the course (replacing)."""
+        for step in ("autograded", "feedback"):
+            src = scratch / step / sid / aid
+            dest = self.root / step / sid / aid
+            if os.geteuid() == 0 and src.exists():
+                _give_back(src)
+            if src.exists():
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                old = dest.with_name(f".{aid}.old-{os.getpid()}")
+                if dest.exists():
+                    dest.rename(old)
+                shutil.move(str(src), str(dest))
+                shutil.rmtree(old, ignore_errors=True)
+            elif step == "autograded" and not graded and dest.exists():
+                shutil.rmtree(dest)  # as nbgrader does when grading fails
+            elif step == "feedback" and dest.exists():
+                shutil.rmtree(dest)  # feedback of an older submission would mislead
+
+
+def _give_back(folder: Path) -> None:
+    """Files the sandbox user created go back to us."""
+    for path in [folder, *folder.rglob("*")]:
+        try:
+            if path.lstat().st_uid != os.getuid():
+                os.lchown(path, os.getuid(), os.getgid())
+        except OSError:
+            pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m coursekit.grade.worker SETUP.json TASK.json OUT.json``: one student."""
+    setup_path, task_path, out_path = argv if argv is not None else sys.argv[1:]
+    setup = Setup(**json.loads(Path(setup_path).read_text()))
+    task = Task(**json.loads(Path(task_path).read_text()))
+    result = Grader(setup).grade(task)
+    Path(out_path).write_text(json.dumps(result.to_dict()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
