@@ -56,6 +56,12 @@ def _publish_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- release, collect, grade: each in its own module (coursekit.release, .collect, .grade) -----
+# Those modules import nbgrader only when they run, so building this parser stays fast.
+
+from coursekit import collect, release  # noqa: E402
+from coursekit.grade import command as grade  # noqa: E402
+
 # --- The registry ----------------------------------------------------------------------------
 
 COMMANDS: tuple[Command, ...] = (
@@ -65,6 +71,9 @@ COMMANDS: tuple[Command, ...] = (
         add_arguments=_publish_arguments,
         run=_publish_run,
     ),
+    Command("release", release.SUMMARY, release.add_arguments, release.run),
+    Command("collect", collect.SUMMARY, collect.add_arguments, collect.run),
+    Command("grade", grade.SUMMARY, grade.add_arguments, grade.run),
 )
 
 

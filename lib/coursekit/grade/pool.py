@@ -1,0 +1,175 @@
+"""The local engine: one worker process per core, each grading one whole student at a time.
+
+Each worker is a spawned process that loads nbgrader once (``worker.Grader``) and then grades
+the students the parent sends it, one at a time; a student is only ever sent to one worker.
+The parent waits on the workers' pipes and process sentinels together, so it notices at once
+when a worker dies (killed, out of memory): that student is retried once on a fresh worker,
+and reported as an ``error`` if it kills that one too. A student that takes longer than the
+budget has its worker (and the kernel under it) killed. Workers live in their own session, so
+Ctrl-C in the terminal reaches only the parent, which then stops them (and their kernels)
+itself; they also die with the parent if it is killed (``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from coursekit.grade.course import CourseError
+from coursekit.grade.worker import Grader, Result, Setup, Task, failed_result
+
+PR_SET_PDEATHSIG = 1
+
+
+def _serve(conn, setup: dict, log_path: str) -> None:  # noqa: ANN001 - runs in the worker
+    """The worker's main loop: grade what the parent sends until it sends None."""
+    os.setsid()
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    try:
+        grader = Grader(Setup(**setup))
+    except Exception as error:  # noqa: BLE001 - tell the parent in one line
+        conn.send(("fatal", f"{type(error).__name__}: {error}"))
+        return
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        conn.send(("result", grader.grade(Task(**message)).to_dict()))
+
+
+def kill_tree(pid: int) -> None:
+    """Kill a process and everything under it (the kernels of a worker included)."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return
+    for proc in procs:
+        try:
+            proc.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(procs, timeout=5)
+
+
+class Slot:
+    """One worker process and the student it is grading."""
+
+    def __init__(self, index: int, setup: Setup, log_path: Path) -> None:
+        self.index = index
+        self.setup = setup
+        self.log_path = log_path
+        self.task: Task | None = None
+        self.since = 0.0
+        self.start()
+
+    def start(self) -> None:
+        context = mp.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.proc = context.Process(
+            target=_serve,
+            args=(child, asdict(self.setup), str(self.log_path)),
+            name=f"coursekit-grade-{self.index}",
+        )
+        self.proc.start()
+        child.close()
+
+    def send(self, task: Task) -> None:
+        self.task = task
+        self.since = time.monotonic()
+        self.conn.send(asdict(task))
+
+    def stop(self) -> None:
+        kill_tree(self.proc.pid)
+        self.proc.join(timeout=5)
+        self.conn.close()
+
+    def restart(self) -> None:
+        self.stop()
+        self.task = None
+        self.start()
+
+
+def run_local(
+    setup: Setup,
+    tasks: list[Task],
+    workers: int,
+    budget: float,
+    on_result: Callable[[Result], None],
+    log_dir: Path,
+) -> None:
+    """Grade ``tasks`` on ``workers`` local processes; call ``on_result`` for each student."""
+    if not tasks:
+        return
+    log_dir.mkdir(parents=True, exist_ok=True)
+    pending = deque(tasks)
+    slots = [Slot(i, setup, log_dir / f"worker-{i}.log") for i in range(min(workers, len(tasks)))]
+    try:
+        while pending or any(slot.task for slot in slots):
+            for slot in slots:
+                if slot.task is None and pending:
+                    slot.send(pending.popleft())
+            waitables = [s.conn for s in slots if s.task] + [s.proc.sentinel for s in slots]
+            ready = wait(waitables, timeout=1.0)
+            for slot in slots:
+                if slot.task is None:
+                    continue
+                if slot.conn in ready:
+                    _receive(slot, pending, on_result)
+                elif slot.proc.sentinel in ready:
+                    _died(slot, pending, on_result)
+                elif time.monotonic() - slot.since > budget:
+                    task, spent = slot.task, time.monotonic() - slot.since
+                    reason = f"grading took longer than {budget:.0f} s and was stopped"
+                    slot.restart()
+                    on_result(failed_result(task, reason, spent, final=True))
+        for slot in slots:
+            slot.conn.send(None)
+    finally:
+        for slot in slots:
+            slot.stop()
+
+
+def _receive(slot: Slot, pending: deque, on_result: Callable[[Result], None]) -> None:
+    try:
+        kind, payload = slot.conn.recv()
+    except (EOFError, OSError):
+        _died(slot, pending, on_result)
+        return
+    if kind == "fatal":
+        raise CourseError(f"A grading worker could not start nbgrader: {payload}")
+    slot.task = None
+    on_result(Result(**payload))
+
+
+def _died(slot: Slot, pending: deque, on_result: Callable[[Result], None]) -> None:
+    """The worker died under a student: retry once on a fresh worker, then give up."""
+    task, spent = slot.task, time.monotonic() - slot.since
+    code = slot.proc.exitcode
+    slot.restart()
+    if task.attempt == 1:
+        pending.appendleft(replace(task, attempt=2))
+        return
+    how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+    reason = f"the grading process died twice ({how}); run course grade again to retry"
+    on_result(failed_result(task, reason, spent, final=False))
+
+
+# Grader is imported for the spawned workers' sake (they unpickle _serve from this module).
+__all__ = ["Grader", "kill_tree", "run_local"]

@@ -1,0 +1,282 @@
+"""``course grade``: the whole run, as a pipeline of small steps.
+
+1. ``load``      nbgrader's configuration of the course (``nbgrader_config.py``), the students.
+2. ``prepare``   the assignment's master copy in the gradebook (recorded from the source if it is
+                 missing, as ``course release`` would), a snapshot of the gradebook, the plan:
+                 which students are new or changed (``plan``).
+3. ``grade``     the chosen students, in parallel: local worker processes (``pool``) or a Dask
+                 cluster (``dask_runner``); each result is merged into the gradebook and
+                 journaled as it arrives, under a progress bar (done/total and ETA).
+4. ``export``    nbgrader's own export (``exports/<id>/grades.csv``), then ``reports/<id>/``:
+                 ``grades.csv`` and ``report.html`` (``coursekit.report``).
+
+Feedback is generated per student by the workers, right after autograding (``worker``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from coursekit.grade import gradebook, plan
+from coursekit.grade.course import CourseError, load_app, put_tools_on_path, source_assignments
+from coursekit.grade.limits import Limits
+from coursekit.grade.worker import Result, Setup, Task
+
+
+@dataclass(frozen=True)
+class Options:
+    """The choices of one ``course grade`` run."""
+
+    assignment_id: str
+    workers: int | None = None
+    scheduler: str | None = None
+    limits: Limits = field(default_factory=Limits)
+    force: bool = False
+    progress: bool = True
+
+
+@dataclass
+class Outcome:
+    """What a run did and where it wrote it."""
+
+    rows: list[dict]
+    graded: int
+    reused: int
+    seconds: float
+    csv: Path
+    html: Path
+    integrity: str
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for row in self.rows:
+            counts[row["status"]] = counts.get(row["status"], 0) + 1
+        statuses = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        return (
+            f"graded {self.graded} submission(s), reused {self.reused} unchanged, "
+            f"in {self.seconds:.1f} s ({statuses}); gradebook integrity: {self.integrity}\n"
+            f"wrote {self.csv} and {self.html}"
+        )
+
+
+@dataclass
+class Course:
+    """The course as nbgrader sees it."""
+
+    root: Path
+    app: object
+    db_url: str
+    course_id: str
+    submitted: Path
+
+
+def load(root: Path, assignment_id: str) -> Course:
+    put_tools_on_path()
+    from nbgrader.apps import AutogradeApp
+
+    app = load_app(AutogradeApp, root, [assignment_id])
+    cd = app.coursedir
+    known = set(source_assignments(root, cd.source_directory)) | set(
+        source_assignments(root, cd.release_directory)
+    )
+    if assignment_id not in known:
+        raise CourseError(
+            f"Unknown assignment {assignment_id!r}: there is no {cd.source_directory}/"
+            f"{assignment_id}/ or {cd.release_directory}/{assignment_id}/ "
+            f"(known: {', '.join(sorted(known)) or 'none'})."
+        )
+    submitted = root / cd.submitted_directory
+    if not plan.discover_students(submitted):
+        raise CourseError(
+            f"No submissions in {submitted}: collect them first "
+            f"(course collect {assignment_id} ARCHIVE)."
+        )
+    return Course(root, app, cd.db_url, cd.course_id, submitted)
+
+
+def ensure_master_copy(course: Course, assignment_id: str, scratch: Path, say) -> None:  # noqa: ANN001
+    """Record the assignment in the gradebook from its source if it is not there yet."""
+    if gradebook.has_assignment(course.db_url, course.course_id, assignment_id):
+        return
+    from coursekit.release import release
+
+    say(f"{assignment_id} is not in the gradebook yet: recording it from the source first")
+    release(course.root, [assignment_id], release_directory=scratch / "release")
+
+
+def grader_fingerprint(course: Course, assignment_id: str, limits: Limits) -> str:
+    source = course.root / course.app.coursedir.source_directory / assignment_id
+    checks = Path(__file__).resolve().parents[1] / "problemsets" / f"{assignment_id}.py"
+    config = course.root / "nbgrader_config.py"
+    return plan.fingerprint([config, checks], [source], {"limits": asdict(limits)})
+
+
+def budget_seconds(master: dict[str, list[dict]], limits: Limits) -> float:
+    """Wall-clock budget of one submission: every code cell may use its timeout twice, and more."""
+    cells = sum(1 for cells in master.values() for c in cells if c["cell_type"] == "code")
+    return 120.0 + 2.0 * limits.timeout * (cells + 4) * max(1, len(master))
+
+
+def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> Outcome:
+    """Run ``course grade`` for the course at ``root``."""
+    start = time.monotonic()
+    aid = options.assignment_id
+    course = load(root, aid)
+    reports = root / "reports" / aid
+    work = reports / ".work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ensure_master_copy(course, aid, work, say)
+    snapshot = gradebook.snapshot(course.db_url, work / "snapshot.db", course.course_id)
+    master = gradebook.master_cells(gradebook.sqlite_url(snapshot), course.course_id, aid)
+
+    students = plan.discover_students(course.submitted)
+    grader = grader_fingerprint(course, aid, options.limits)
+    journal = plan.Journal(reports / plan.JOURNAL)
+    done = journal.load()
+    in_db = gradebook.submitted_students(course.db_url, course.course_id, aid)
+    tasks = []
+    for sid in students:
+        folder = course.submitted / sid / aid
+        if not folder.is_dir():
+            continue
+        key = plan.submission_key(folder, grader)
+        autograded = (root / course.app.coursedir.autograded_directory / sid / aid).is_dir()
+        if options.force or not plan.is_current(done.get(sid), key, sid in in_db, autograded):
+            tasks.append(Task(sid, key))
+    with_folder = sum((course.submitted / s / aid).is_dir() for s in students)
+    reused = with_folder - len(tasks)
+
+    setup = Setup(
+        root=str(root),
+        assignment_id=aid,
+        course_id=course.course_id,
+        snapshot=str(snapshot),
+        work=str(work / "local"),
+        logs=str(reports / "logs"),
+        limits=asdict(options.limits),
+        threads=max(1, (os.cpu_count() or 1) // max(1, options.workers or os.cpu_count() or 1)),
+    )
+    finished = _run_engine(course, options, setup, tasks, master, journal)
+    rows = _finish(course, aid, students, journal)
+    from coursekit import report
+
+    csv_path, html_path = report.write_report(reports, aid, rows, _parts(course, aid, master))
+    _export(course, aid)
+    shutil.rmtree(work, ignore_errors=True)
+    return Outcome(
+        rows,
+        finished,
+        reused,
+        time.monotonic() - start,
+        csv_path,
+        html_path,
+        gradebook.integrity_check(course.db_url),
+    )
+
+
+def _run_engine(course, options, setup, tasks, master, journal) -> int:  # noqa: ANN001
+    """Grade the tasks with the chosen engine; merge and journal each result as it comes."""
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=len(tasks),
+        desc=f"grading {options.assignment_id}",
+        unit="submission",
+        disable=not options.progress or not tasks,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+    counts = {"done": 0, "problem": 0, "error": 0}
+
+    def on_result(result: Result) -> None:
+        record = result.record
+        if record and record.get("student"):
+            gradebook.apply_record(course.db_url, course.course_id, record)
+        entry = result.to_dict()
+        entry.pop("record", None)
+        entry["in_gradebook"] = bool(record and record.get("submission"))
+        journal.append(entry)
+        counts["done"] += 1
+        if result.status in ("problem", "error"):
+            counts[result.status] += 1
+        bar.set_postfix(problems=counts["problem"], errors=counts["error"], refresh=False)
+        bar.update(1)
+
+    budget = budget_seconds(master, options.limits)
+    try:
+        if options.scheduler:
+            from coursekit.grade.dask_runner import run_dask
+
+            run_dask(options.scheduler, setup, tasks, budget, on_result)
+        else:
+            from coursekit.grade.pool import run_local
+
+            workers = options.workers or os.cpu_count() or 1
+            run_local(setup, tasks, workers, budget, on_result, Path(setup.logs))
+    except KeyboardInterrupt:
+        bar.close()
+        print(
+            f"stopped after {counts['done']} of {len(tasks)} submission(s); "
+            "run the same command again to grade the rest",
+            file=sys.stderr,
+        )
+        raise
+    bar.close()
+    return counts["done"]
+
+
+def _parts(course: Course, aid: str, master: dict[str, list[dict]]) -> dict[str, float]:
+    """Graded parts in notebook order, with their points."""
+    points = gradebook.assignment_parts(course.db_url, course.course_id, aid)
+    single = len(master) == 1
+    ordered = [
+        c["name"] if single else f"{nb}/{c['name']}" for nb, cells in master.items() for c in cells
+    ]
+    return {name: points[name] for name in ordered if name in points} | points
+
+
+def _finish(course: Course, aid: str, students: list[str], journal: plan.Journal) -> list[dict]:
+    """One row per student: scores from the gradebook, status and reason from the journal."""
+    scores = gradebook.part_scores(course.db_url, course.course_id, aid)
+    entries = journal.load()
+    rows = []
+    for sid in sorted(set(students) | set(scores)):
+        entry = entries.get(sid)
+        if not (course.submitted / sid / aid).is_dir() and sid not in scores:
+            status, reason, seconds = "missing", "no submission for this assignment", None
+        elif entry is None:
+            status, reason, seconds = "ok", "graded outside course grade", None
+        else:
+            status, reason, seconds = entry["status"], entry["reason"], entry.get("seconds")
+        rows.append(
+            {
+                "student": sid,
+                "scores": scores.get(sid, {}),
+                "status": status,
+                "reason": reason,
+                "seconds": seconds,
+            }
+        )
+    return rows
+
+
+def _export(course: Course, aid: str) -> Path:
+    """nbgrader's own export of this assignment (its configured plugin) to exports/<id>/."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import ExportApp
+
+    dest = course.root / "exports" / aid / "grades.csv"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    app = load_app(ExportApp, course.root, [f"--ExportPlugin.to={dest}"])
+    app.init_plugin()
+    app.plugin_inst.assignment = [aid]
+    with Gradebook(course.db_url, course.course_id) as gb:
+        app.plugin_inst.export(gb)
+    return dest
