@@ -1,0 +1,115 @@
+"""Unit tests of the ps3_mlp_gd grader (coursekit.problemsets.ps3_mlp_gd), in process.
+
+The references the grader trusts are checked against independent oracles (finite differences,
+torch.optim.SGD), the shapes are checked to expose transposes, the diagnostic factors are checked
+to be distinguishable, and every correct or mistaken corpus case is graded as its EXPECT says.
+"""
+
+from __future__ import annotations
+
+import harness
+import nbformat
+import pytest
+import torch
+from inprocess import grade, misgraded
+
+from coursekit.problemsets import ps3_mlp_gd as ps3
+
+TRUSTED = [
+    path
+    for path in sorted((harness.CORPUS / "ps3_mlp_gd").glob("*.py"))
+    if path.name.startswith(("correct_", "mistake_"))
+]
+
+
+def test_dimensions_are_distinct_so_transposes_show() -> None:
+    assert len({ps3.N, ps3.D, ps3.H, ps3.O}) == 4
+
+
+@pytest.mark.parametrize("single", [False, True])
+def test_reference_gradients_match_finite_differences(single: bool) -> None:
+    p = ps3.make_problem(5, torch.float64, single=single)
+    grads = ps3.ref_gradients(p)
+    eps = 1e-6
+    for param, grad in zip(p.params, grads, strict=True):
+        assert grad.shape == param.shape
+        flat = param.reshape(-1)
+        for i in range(flat.numel()):
+            old = flat[i].item()
+            flat[i] = old + eps
+            up = ps3.ref_loss(ps3.ref_forward(p.x, *p.params), p.y).item()
+            flat[i] = old - eps
+            down = ps3.ref_loss(ps3.ref_forward(p.x, *p.params), p.y).item()
+            flat[i] = old
+            assert abs((up - down) / (2 * eps) - grad.reshape(-1)[i].item()) < 1e-8
+
+
+def test_reference_train_matches_torch_optim_sgd() -> None:
+    p = ps3.make_problem(7, torch.float64)
+    traj = ps3.ref_train(p, ps3.LR, ps3.STEPS)
+    params = [t.clone().requires_grad_(True) for t in p.params]
+    opt = torch.optim.SGD(params, lr=ps3.LR)
+    losses = []
+    for _ in range(ps3.STEPS):
+        opt.zero_grad()
+        loss = torch.nn.functional.mse_loss(ps3.ref_forward(p.x, *params), p.y)
+        losses.append(loss.item())
+        loss.backward()
+        opt.step()
+    assert traj.losses == pytest.approx(losses, rel=1e-12)
+    for got, want in zip(traj.params, params, strict=True):
+        torch.testing.assert_close(got, want.detach(), rtol=1e-12, atol=1e-12)
+    assert traj.after[:-1] == pytest.approx(traj.losses[1:], rel=1e-12)
+
+
+def test_wrong_trajectories_are_far_from_the_right_one() -> None:
+    p = ps3.make_problem(71, torch.float64)
+    right = torch.tensor(ps3.ref_train(p, ps3.LR, ps3.STEPS).losses)
+    for mode in ("accumulate", "ascent"):
+        wrong = torch.tensor(ps3.ref_train(p, ps3.LR, ps3.STEPS, mode=mode).losses)
+        assert (wrong - right).norm() / right.norm() > 100 * ps3.TOL[torch.float32]
+
+
+def test_sigma_prime_slips_are_distinguishable_from_the_truth_and_each_other() -> None:
+    p = ps3.make_problem(61, torch.float64)
+    true_dw1 = ps3.ref_gradients(p)[0]
+    candidates = [dw1 for dw1, _ in ps3.hidden_candidates(p).values()]
+    for i, c in enumerate([true_dw1, *candidates]):
+        for other in [true_dw1, *candidates][i + 1 :]:
+            assert (c - other).norm() / other.norm() > 0.1
+
+
+def test_scale_factors_are_distinguishable() -> None:
+    for n in (1, ps3.N):
+        factors = sorted(ps3._scale_messages(n))
+        for a, b in zip(factors, factors[1:], strict=False):
+            assert b / a > 1.2 or (a < 0 < b), (n, a, b)
+
+
+def test_checks_match_the_notebook_graded_cells_in_order() -> None:
+    nb = nbformat.read(harness.SOLUTIONS / "ps3_mlp_gd" / "ps3_mlp_gd.ipynb", as_version=4)
+    cells = harness.graded_test_cells(nb)
+    assert list(cells) == [c.grade_id for c in ps3.CHECKS]
+    assert [cells[c.grade_id] for c in ps3.CHECKS] == [float(c.points) for c in ps3.CHECKS]
+
+
+@pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
+def test_corpus_case_in_process(path) -> None:
+    case = harness.load_case(path, "ps3_mlp_gd")
+    source = "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
+    problems = misgraded(ps3.CHECKS, case.expect, grade(ps3.CHECKS, source))
+    assert not problems, problems
+
+
+def test_train_messages_do_not_reveal_the_expected_losses() -> None:
+    expected = []
+    for p in ps3._train_problems():
+        expected += ps3.ref_train(p, ps3.LR, ps3.STEPS).losses
+    needles = {f"{v:.4g}" for v in expected} | {f"{v:.3f}" for v in expected}
+    for path in TRUSTED:
+        case = harness.load_case(path, "ps3_mlp_gd")
+        source = "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
+        graded = grade(ps3.CHECKS, source)
+        for gid in ("ps3_train_losses", "ps3_train_updates", "ps3_mse_loss"):
+            message = graded[gid][1]
+            assert not any(n in message for n in needles), (path.stem, gid, message)
