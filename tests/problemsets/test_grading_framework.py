@@ -98,16 +98,28 @@ def test_ipython_syntax_is_neutralised_not_dropped() -> None:
     assert "def f():" in out
 
 
-def test_student_cells_skip_locked_cells_and_their_copies() -> None:
+def test_student_cells_keep_setup_and_answers_but_skip_tests() -> None:
+    def code(source: str, grade_id: str | None = None) -> dict:
+        meta = {"nbgrader": {"grade_id": grade_id}} if grade_id else {}
+        return {"cell_type": "code", "source": source, "metadata": meta}
+
     cells = [
-        {"cell_type": "code", "source": "import torch", "metadata": {}},
-        {"cell_type": "code", "source": "x = 1", "metadata": {"nbgrader": {"grade_id": "a"}}},
-        {"cell_type": "code", "source": "assert f(1) == 2", "metadata": {}},  # stripped copy
+        code("import torch", "imports"),  # read-only setup: runs
+        code("x = 1", "graded"),  # a graded test: never
+        code("assert f(1) == 2", "visible"),  # a read-only visible test (calls f): skipped
+        code("assert f(1) == 2"),  # the same test with its metadata stripped: skipped
         {"cell_type": "markdown", "source": "text", "metadata": {}},
-        {"cell_type": "code", "source": "def f(x):\n    return 2 * x", "metadata": {}},
+        code("def f(x):\n    return 2 * x", "answer"),
+        code("y = f(3)"),  # a cell the student added: runs
     ]
-    out = student_cells(cells, locked_ids={"a"}, locked_sources={"assert f(1) == 2"})
-    assert out == ["import torch", "def f(x):\n    return 2 * x"]
+    out = student_cells(
+        cells,
+        locked_ids={"imports", "graded", "visible"},
+        locked_sources={"import torch", "x = 1", "assert f(1) == 2"},
+        functions=("f",),
+        graded_ids={"graded"},
+    )
+    assert out == ["import torch", "def f(x):\n    return 2 * x", "y = f(3)"]
 
 
 # ----------------------------------------------------------------------------- sandbox

@@ -4,14 +4,16 @@ Pipeline (one sandbox process per notebook, checks in ``CHECKS`` order)::
 
     student_cells(nb, locked)  ->  static.analyze  ->  SandboxStudent  ->  Check.run  ->  Verdict
 
-``student_cells`` keeps the code the student controls: every code cell that is not one of the
-instructor's locked cells (graded tests, visible tests, read-only demos), nor a copy of one whose
-nbgrader metadata was stripped. IPython syntax (``%magic``, ``!cmd``, ``x?``) is rewritten so that
-a magic in a cell does not hide the functions defined in it.
+``student_cells`` keeps the code the student controls (answer cells, cells they added) and the
+instructor's read-only setup cells (imports, helpers that do not call the graded functions); it
+drops graded tests, visible tests, and copies of them whose nbgrader metadata was stripped.
+IPython syntax (``%magic``, ``!cmd``, ``x?``) is rewritten so that a magic in a cell does not
+hide the functions defined in it.
 """
 
 from __future__ import annotations
 
+import ast
 import logging
 import traceback
 from collections.abc import Iterable, Sequence
@@ -38,21 +40,49 @@ def neutralise_ipython(source: str) -> str:
         return source
 
 
+def _mentions(source: str, names: Iterable[str]) -> bool:
+    """True if ``source`` uses any of ``names`` (or cannot be parsed)."""
+    wanted = set(names)
+    try:
+        tree = ast.parse(neutralise_ipython(source))
+    except SyntaxError:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id in wanted:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in wanted:
+            return True
+    return False
+
+
 def student_cells(
-    cells: Iterable[dict], locked_ids: set[str], locked_sources: set[str]
+    cells: Iterable[dict],
+    locked_ids: set[str],
+    locked_sources: set[str],
+    functions: Iterable[str] = (),
+    graded_ids: set[str] = frozenset(),
 ) -> list[str]:
-    """Sources of the code cells the student controls, in notebook order."""
+    """Sources of the code cells the sandbox runs, in notebook order.
+
+    - graded test cells (``graded_ids``): never;
+    - the instructor's read-only cells (``locked_ids``, or a copy whose metadata was stripped,
+      recognised by its source): only setup code, i.e. cells that do not use any of the graded
+      ``functions`` (imports, helper definitions); visible tests, which call them, are skipped;
+    - everything else (answer cells, cells the student added): always.
+    """
+    functions = tuple(functions)
     out = []
     for cell in cells:
         if cell.get("cell_type") != "code":
             continue
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in locked_ids:
+        if grade_id in graded_ids:
             continue
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(source)
-        if source.strip() in locked_sources:
+        instructor = grade_id in locked_ids or source.strip() in locked_sources
+        if instructor and (not functions or _mentions(source, functions)):
             continue
         out.append(neutralise_ipython(source))
     return out

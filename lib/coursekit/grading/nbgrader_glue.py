@@ -152,7 +152,8 @@ def _start_job(nb: NotebookNode, resources: ResourcesDict, log) -> dict | None:
     locked_ids = {name for name, c in sources.items() if c["locked"]}
     locked_sources = {c["source"].strip() for c in sources.values() if c["locked"]}
     locked_sources.discard("")
-    cells = student_cells(nb.cells, locked_ids, locked_sources)
+    graded_ids = set(grades)
+    cells = student_cells(nb.cells, locked_ids, locked_sources, problemset.FUNCTIONS, graded_ids)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coursekit-grader")
     future = pool.submit(grade_cells, cells, problemset)
     pool.shutdown(wait=False)
