@@ -155,9 +155,13 @@ def test_release_fails_every_graded_test_under_validate(assignment_id: str, tmp_
 
 @pytest.fixture(scope="session")
 def feedback(graded_runs) -> dict[str, harness.SetRun]:
-    for run in graded_runs.values():
-        proc = run.course.feedback(run.assignment_id)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+    """`nbgrader generate_feedback` for every student of every set (the sets concurrently)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, len(graded_runs))) as pool:
+        procs = pool.map(lambda run: run.course.feedback(run.assignment_id), graded_runs.values())
+        for proc in procs:
+            assert proc.returncode == 0, proc.stdout + proc.stderr
     return graded_runs
 
 

@@ -11,16 +11,19 @@ nothing the student constructs reaches the grader.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import pickle
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from types import ModuleType
@@ -43,6 +46,86 @@ class SandboxTimeout(Exception):
     """The child did not answer in time (it has been killed)."""
 
 
+def _child_env(home: str) -> dict[str, str]:
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "LC_ALL": "C.UTF-8",
+    }
+
+
+class _Zygote:
+    """A trusted process that has imported torch once and forks one sandbox child per request.
+
+    It never runs student code. Set COURSEKIT_NO_ZYGOTE=1 to start every sandbox from scratch.
+    """
+
+    _instance: _Zygote | None = None
+    _lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self.workdir = tempfile.mkdtemp(prefix="coursekit-zygote-")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._stderr = open(os.path.join(self.workdir, "stderr.txt"), "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-s", "-P", "-m", "coursekit.grading.sandbox_child", "--zygote",
+             str(theirs.fileno())],
+            cwd=self.workdir,
+            env=_child_env(self.workdir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            pass_fds=(theirs.fileno(),),
+            start_new_session=True,
+        )  # fmt: skip
+        theirs.close()
+        self.sock = ours
+        self.sock.settimeout(120.0)
+        self._reader = self.sock.makefile("rb")
+        if self._reader.readline().strip() != b"ready":
+            raise SandboxCrashed("the sandbox zygote did not start")
+        atexit.register(self.close)
+
+    @classmethod
+    def get(cls) -> _Zygote | None:
+        if os.environ.get("COURSEKIT_NO_ZYGOTE"):
+            return None
+        with cls._lock:
+            if cls._instance is None or cls._instance.process.poll() is not None:
+                try:
+                    cls._instance = cls()
+                except (OSError, SandboxCrashed):
+                    cls._instance = None
+            return cls._instance
+
+    def spawn(self, req_r: int, resp_w: int, cwd: str) -> int:
+        with self._lock:
+            message = json.dumps({"cwd": cwd}).encode("utf-8")
+            socket.send_fds(self.sock, [message], [req_r, resp_w])
+            line = self._reader.readline().strip()
+        if not line.isdigit():
+            raise SandboxCrashed("the sandbox zygote did not fork")
+        return int(line)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+        self.sock.close()
+        self._stderr.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
 class Sandbox:
     """One sandbox child process. Use as a context manager, or call ``close``."""
 
@@ -50,39 +133,29 @@ class Sandbox:
         self.workdir = tempfile.mkdtemp(prefix="coursekit-sandbox-")
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": self.workdir,
-            "TMPDIR": self.workdir,
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            "MPLBACKEND": "Agg",
-            "LC_ALL": "C.UTF-8",
-        }
-        self._stderr = open(os.path.join(self.workdir, "stderr.txt"), "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-s",
-                "-P",
-                "-m",
-                "coursekit.grading.sandbox_child",
-                str(req_r),
-                str(resp_w),
-            ],
-            cwd=self.workdir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=self._stderr,
-            pass_fds=(req_r, resp_w),
-            start_new_session=True,
-        )
-        os.close(req_r)
-        os.close(resp_w)
+        self.process: subprocess.Popen | None = None
+        self._stderr = None
+        zygote = _Zygote.get()
+        try:
+            if zygote is not None:
+                self.pid = zygote.spawn(req_r, resp_w, self.workdir)
+            else:
+                self._stderr = open(os.path.join(self.workdir, "stderr.txt"), "wb")  # noqa: SIM115
+                self.process = subprocess.Popen(
+                    [sys.executable, "-s", "-P", "-m", "coursekit.grading.sandbox_child",
+                     str(req_r), str(resp_w)],
+                    cwd=self.workdir,
+                    env=_child_env(self.workdir),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=self._stderr,
+                    pass_fds=(req_r, resp_w),
+                    start_new_session=True,
+                )  # fmt: skip
+                self.pid = self.process.pid
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
         os.set_blocking(self._req_w, False)
         reply = self._receive(start_timeout)
         if not reply.get("ready"):
@@ -146,22 +219,33 @@ class Sandbox:
 
     @property
     def alive(self) -> bool:
-        return self.process.poll() is None
+        if self._resp_r < 0:
+            return False
+        if self.process is not None:
+            return self.process.poll() is None
+        try:
+            os.kill(self.pid, 0)  # forked children are reaped by the zygote: no zombies
+        except ProcessLookupError:
+            return False
+        return True
 
     def close(self) -> None:
-        if self.process.poll() is None:
+        if self._resp_r >= 0:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
                 pass
-        self.process.wait()
+        if self.process is not None:
+            self.process.wait()
         for fd in (self._req_w, self._resp_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         self._req_w = self._resp_r = -1
-        self._stderr.close()
+        if self._stderr is not None:
+            self._stderr.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> Sandbox:
