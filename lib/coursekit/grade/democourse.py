@@ -244,6 +244,9 @@ KINDS: dict[str, Callable[[dict], dict] | None] = {
     "write_outside": None,  # needs the victim's path (see write_class)
 }
 
+# Not a bad kind: correct, but slow enough for a test to kill its worker in the middle.
+SLOW = _append("import time\n\ntime.sleep(4)")
+
 GOOD_KINDS = (
     "correct_solution",
     "correct_loops",
@@ -272,7 +275,9 @@ def write_submission(root: Path, student: str, kind: str) -> Path:
         text = json.dumps(CORRECT(released(root)), indent=1)
         target.write_text(text[: len(text) // 2])
         return folder
-    if kind == "write_outside":
+    if kind == "slow":
+        edit = SLOW
+    elif kind == "write_outside":
         victim = root / "submitted" / "correct_solution" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         edit = write_outside(victim)
     else:

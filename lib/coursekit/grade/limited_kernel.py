@@ -13,11 +13,12 @@ jupyter_client starts this instead of ipykernel (see ``limits.kernelspec``). It 
   (``PR_SET_NO_NEW_PRIVS``), and execs ``coursekit.grade.kernel_guard``, which adds the
   in-kernel guards (writes outside the submission folder, output cap) and runs ipykernel.
 * the **parent** stays as a watchdog. It is a child subreaper, so every process the kernel
-  starts stays its descendant even if orphaned. Every 0.1 s it counts them: more than
-  ``max_procs`` (a fork bomb) or more than ``memory_mb`` of resident memory between them (fork
-  then allocate) and it kills them all, keeping the kernel; if that keeps happening, it kills
-  the kernel too. When the kernel exits it kills whatever is left (and, as root, every process
-  of the sandbox user), gives the files back to the launcher's user, and exits with the
+  starts stays its descendant even if orphaned. Every 0.1 s (and whenever a child ends, at most
+  20 times a second) it counts them: more than ``max_procs`` (a fork bomb), or more than
+  ``memory_mb`` of resident memory between them while the machine runs short (fork then
+  allocate), and it kills them all, keeping the kernel; if that goes on for 5 s, it kills the
+  kernel too. When the kernel exits it kills whatever is left (the subreaper sees even
+  double-forked daemons), gives the files back to the launcher's user, and exits with the
   kernel's status, so that jupyter_client sees a dead kernel at once.
 
 Everything it does is written as JSON lines to ``$COURSEKIT_KERNEL_EVENTS/launcher.jsonl`` (a
@@ -44,7 +45,9 @@ MB = 1024 * 1024
 THREAD_MARGIN = 64  # RLIMIT_NPROC counts threads too: ipykernel, zmq and torch threads
 SANDBOX_UID_BASE = 2_000_000
 POLL_SECONDS = 0.1
-STRIKES_BEFORE_KILLING_KERNEL = 3
+CHECK_GAP_SECONDS = 0.05  # at most 20 checks a second, however many children end
+STRIKE_GAP_SECONDS = 1.0  # killing extras counts as one strike per second at most
+STRIKES_BEFORE_KILLING_KERNEL = 5  # so a bomb that persists 5 s takes the kernel with it
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
@@ -187,6 +190,7 @@ def run_kernel(
 ) -> None:
     """In the forked child: limits, user, then exec the guarded ipykernel. Never returns."""
     try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGCHLD])
         launcher = os.getppid()
         memory = args.memory_mb * MB
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -234,6 +238,8 @@ class Watchdog:
         self.memory = args.memory_mb * MB
         self.events = events
         self.strikes = 0
+        self.stopped = False
+        self.last_strike = -STRIKE_GAP_SECONDS
 
     def extras(self) -> list:
         """Every descendant process except the kernel itself."""
@@ -256,8 +262,9 @@ class Watchdog:
                     pass
             if rss > self.memory:  # forked children share pages: only act when memory is short
                 self.strike("memory_limit", procs, rss_mb=rss // MB, limit_mb=self.memory // MB)
-        if self.strikes >= STRIKES_BEFORE_KILLING_KERNEL:
-            self.events.write("kernel_stopped", why="the limits were hit again and again")
+        if self.strikes >= STRIKES_BEFORE_KILLING_KERNEL and not self.stopped:
+            self.stopped = True
+            self.events.write("kernel_stopped", why="the limits were hit for seconds on end")
             self.kill_kernel()
 
     def machine_is_short_of_memory(self) -> bool:
@@ -265,8 +272,11 @@ class Watchdog:
         return memory.available < max(1024 * MB, memory.total // 20)
 
     def strike(self, kind: str, procs: list, **fields: object) -> None:
-        self.strikes += 1
-        self.events.write(kind, **fields)
+        now = time.monotonic()
+        if now - self.last_strike >= STRIKE_GAP_SECONDS:
+            self.strikes += 1
+            self.last_strike = now
+            self.events.write(kind, **fields)
         self.kill(procs)
 
     def kill(self, procs: list) -> None:
@@ -296,18 +306,6 @@ def _reap(kernel_pid: int) -> int | None:
             return status
 
 
-def _kill_user(uid: int) -> None:
-    import psutil
-
-    for proc in psutil.process_iter(["uids"]):
-        uids = proc.info["uids"]
-        if uids is not None and uids.real == uid:
-            try:
-                proc.kill()
-            except psutil.Error:
-                pass
-
-
 def watch(kernel_pid: int, args: argparse.Namespace, events: Events) -> int:
     """Run the watchdog until the kernel exits; return the kernel's wait status."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts are for the kernel
@@ -321,6 +319,7 @@ def watch(kernel_pid: int, args: argparse.Namespace, events: Events) -> int:
     signal.signal(signal.SIGTERM, forward)
     parent = os.getppid()
     dog = Watchdog(kernel_pid, args, events)
+    checked = 0.0
     while True:
         status = _reap(kernel_pid)
         if status is not None:
@@ -328,8 +327,11 @@ def watch(kernel_pid: int, args: argparse.Namespace, events: Events) -> int:
         if os.getppid() != parent:  # whoever started us is gone: stop everything
             events.write("orphaned")
             dog.kill_kernel()
-        dog.check()
-        time.sleep(POLL_SECONDS)
+            parent = os.getppid()
+        if time.monotonic() - checked >= CHECK_GAP_SECONDS:
+            dog.check()
+            checked = time.monotonic()
+        signal.sigtimedwait([signal.SIGCHLD], POLL_SECONDS)  # wakes at once when a child ends
     dog.kill(dog.extras())
     return status
 
@@ -361,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
             _chown_tree(workdir, uid, uid)
         events.write("start", uid=uid, sandbox=why, pid=os.getpid(), workdir=str(workdir))
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])  # for sigtimedwait
         kernel_pid = os.fork()
         if kernel_pid == 0:
             run_kernel(args, uid, keep_read, env, conn)
@@ -369,7 +372,6 @@ def main(argv: list[str] | None = None) -> int:
         signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         events.write("exit", code=os.WEXITSTATUS(status) if signum is None else None, signal=signum)
         if uid is not None:
-            _kill_user(uid)
             _chown_tree(workdir, os.getuid(), os.getgid(), only_from=uid)
         return code
     finally:

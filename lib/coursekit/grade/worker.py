@@ -70,6 +70,7 @@ class Result:
     seconds: float
     graded: bool
     final: bool = True
+    attempt: int = 1
     record: dict | None = None
     findings: list[dict] = field(default_factory=list)
 
@@ -83,7 +84,7 @@ def safe_name(student_id: str) -> str:
 
 def failed_result(task: Task, reason: str, seconds: float, final: bool = False) -> Result:
     """A row for a student whose grading process itself failed (not the student's fault)."""
-    return Result(task.student_id, task.key, "error", reason, seconds, False, final=final)
+    return Result(task.student_id, task.key, "error", reason, seconds, False, final, task.attempt)
 
 
 class Grader:
@@ -176,6 +177,7 @@ class Grader:
             reason,
             round(time.monotonic() - start, 3),
             graded,
+            attempt=task.attempt,
             record=record,
             findings=[asdict(f) for f in findings],
         )
