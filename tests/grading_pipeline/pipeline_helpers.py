@@ -1,0 +1,91 @@
+"""Helpers of the grading-pipeline tests: run the course CLI, build and copy demo courses.
+
+The course and its class come from ``coursekit.grade.democourse``: one source notebook with
+three graded parts (1 + 2 + 2 points) and one student per kind of submission (every bad kind of
+issue 4, plus correct and partly correct ones). Nothing here depends on the real problem sets.
+Cell timeout is 5 s and the output cap 1 MB, so that the slow kinds stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from coursekit.grade import democourse
+from coursekit.grade.limits import Limits
+
+TIMEOUT = 5
+OUTPUT_MB = 1
+LIMITS = Limits(timeout=TIMEOUT, output_mb=OUTPUT_MB)
+GRADE_ARGS = ["--timeout", str(TIMEOUT), "--output-mb", str(OUTPUT_MB), "--no-progress"]
+SANDBOX_UID_BASE = 2_000_000
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONHASHSEED"] = "0"
+    env.pop("JUPYTER_PATH", None)
+    return env
+
+
+def course_cli(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``course ARGS`` (python -m coursekit.cli) in ``root``."""
+    command = [sys.executable, "-m", "coursekit.cli", *args]
+    return subprocess.run(
+        command, cwd=root, env=environment(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def start_course_cli(root: Path, *args: str) -> subprocess.Popen:
+    """Start ``course ARGS`` in its own session (so a test can signal it like a terminal)."""
+    command = [sys.executable, "-m", "coursekit.cli", *args]
+    return subprocess.Popen(
+        command,
+        cwd=root,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def build_course(root: Path, kinds: list[str], with_torch: bool = False) -> Path:
+    """A released demo course with one student per kind (plus one who submitted nothing)."""
+    democourse.make_course(root, with_torch=with_torch)
+    released = course_cli(root, "release")
+    assert released.returncode == 0, released.stderr
+    democourse.write_class(root, kinds)
+    democourse.add_student_without_submission(root)
+    return root
+
+
+def copy_course(source: Path, dest: Path) -> Path:
+    shutil.copytree(source, dest, symlinks=True)
+    return dest
+
+
+def sandbox_processes() -> list[psutil.Process]:
+    """Processes running as a grading sandbox user (there should be none between runs)."""
+    found = []
+    for proc in psutil.process_iter(["uids"]):
+        uids = proc.info["uids"]
+        if uids is not None and uids.real >= SANDBOX_UID_BASE:
+            found.append(proc)
+    return found
+
+
+def wait_until(condition, timeout: float, step: float = 0.2) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(step)
+    return condition()
