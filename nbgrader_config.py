@@ -25,5 +25,8 @@ c.GenerateFeedback.preprocessors = nbgrader_glue.FEEDBACK
 # Deleted test cells are restored by TrustedVerdicts (nbgrader's own add_missing_cells crashes when
 # the cell before a deleted test is a read-only markdown cell).
 c.OverwriteCells.add_missing_cells = False
-c.Execute.timeout = 60  # seconds per cell in the student's kernel; SafeExecute inherits it
+# Seconds per cell in the student's kernel (SafeExecute inherits it). The problem sets' cells take
+# well under a second; the verdicts never depend on the kernel, so a cell that hangs (or a kernel
+# broken by patched builtins) only costs the student the outputs of the remaining cells.
+c.Execute.timeout = 20
 c.Execute.shutdown_kernel = "immediate"  # no graceful wait per notebook (saves ~1 s each)

@@ -163,14 +163,18 @@ def restrict(
 
 
 def _main(argv: list[str]) -> None:
-    """``--write DIR`` (repeatable) ``--tcp`` ``--`` then the command to exec."""
+    """``--write DIR`` / ``--read PATH`` (repeatable) ``--tcp`` ``--`` then the command to exec."""
     if "--" not in argv:
-        raise SystemExit("usage: python -m coursekit.grading.jail [--write DIR]... [--tcp] -- CMD")
+        raise SystemExit(
+            "usage: python -m coursekit.grading.jail [--write DIR]... [--read PATH]... [--tcp] "
+            "-- CMD"
+        )
     split = argv.index("--")
     options, command = argv[:split], argv[split + 1 :]
     write = [options[i + 1] for i, opt in enumerate(options) if opt == "--write"]
+    read = [options[i + 1] for i, opt in enumerate(options) if opt == "--read"]
     status = restrict(
-        student_readable_paths(),
+        student_readable_paths() + read,
         write,
         allow_tcp="--tcp" in options,
         list_only=_listable_parents(),
@@ -204,10 +208,11 @@ class JailedKernelManager(AsyncKernelManager):  # type: ignore[misc,valid-type]
         cwd = kw.get("cwd")
         if cwd:
             write.append(os.path.realpath(cwd))
-        connection_dir = os.path.dirname(os.path.realpath(self.connection_file))
         command = [sys.executable, "-m", "coursekit.grading.jail", "--tcp"]
-        for folder in [*write, connection_dir]:
+        for folder in write:
             command += ["--write", folder]
+        # only its own connection file: the runtime folder may hold a Jupyter server's token
+        command += ["--read", os.path.realpath(self.connection_file)]
         return [*command, "--", *kernel_cmd], kw
 
 

@@ -111,6 +111,14 @@ class SafeExecute(Execute):
         kwargs.setdefault("kernel_manager_class", JailedKernelManager)
         super().__init__(*args, **kwargs)
 
+    def on_cell_executed(self, **kwargs):
+        super().on_cell_executed(**kwargs)
+        content = kwargs["execute_reply"]["content"]
+        if content.get("status") == "error" and content.get("ename") == "CellTimeoutError":
+            # a cell that timed out usually means a broken kernel (e.g. patched builtins):
+            # waiting `timeout` seconds for every later cell would only slow grading down
+            raise TimeoutError("a cell did not finish within the time limit")
+
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
         try:
             return super().preprocess(nb, resources, km=km)

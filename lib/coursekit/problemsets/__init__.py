@@ -9,8 +9,20 @@ Module contract (checked by ``load``)::
                                             #   coursekit.grading.shortcuts.FAMILIES
     CHECKS: list[Check]                     # one Check per graded test cell, in notebook order
 
+Optional::
+
+    SHORTCUT_HINTS: dict[str, str]          # family -> what to do instead, appended to the
+                                            #   ShortcutError message ("find λ₁ with the power
+                                            #   method only ...")
+    hidden_values() -> list[str]            # strings that must never appear in feedback (e.g.
+                                            #   hidden expected values); tests/problemsets checks
+
 Each ``Check.grade_id`` names a graded test cell of ``solutions/<id>/<id>.ipynb`` and
 ``Check.points`` equals that cell's points. ``tests/problemsets`` verifies both.
+
+What runs in the sandbox: the student's answer cells and any cell they added, plus the
+instructor's read-only setup cells (imports, helpers) that do not call a graded function; graded
+and visible test cells never run there (see ``coursekit.grading.grader.student_cells``).
 
 Example (ps3): ``FORBIDDEN = {"*": ("reference",), "gradients": ("autograd",)}`` bans the
 course's reference library everywhere and autograd inside ``gradients`` only (``train`` is meant
