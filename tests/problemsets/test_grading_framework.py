@@ -70,6 +70,10 @@ def test_static_leaves_legitimate_and_harmless_code_alone(source: str) -> None:
         ("from torch.utils._python_dispatch import TorchDispatchMode", "_python_dispatch"),
         ("import builtins\nbuiltins.abs = None", "imports builtins"),
         ("data = open(5, 'w')", "open()"),
+        ("open('../../gradebook.db', 'r+b')", "for writing"),
+        ("import pathlib\npathlib.Path('x').write_text('y')", "imports pathlib"),
+        ("p = '/proc/self/fd/5'", "/proc/self/fd/5"),
+        ("import torch\nf = torch.compile(lambda x: x)", "torch.compile"),
     ],
 )
 def test_static_reports_tampering_anywhere(source: str, expected: str) -> None:

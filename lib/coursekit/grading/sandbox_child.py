@@ -327,6 +327,12 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
         for module in (os, posix):
             if module is not None and hasattr(module, name):
                 setattr(module, name, disabled(f"os.{name}"))
+    try:
+        import _posixsubprocess  # what subprocess and multiprocessing use to start programs
+
+        _posixsubprocess.fork_exec = disabled("starting a process")
+    except ImportError:
+        pass
     for name in ("pthread_kill", "raise_signal", "alarm", "setitimer", "signal", "sigwait"):
         if hasattr(signal, name):
             setattr(signal, name, disabled(f"signal.{name}"))

@@ -62,6 +62,8 @@ TAMPER_MODULES = frozenset(
         "runpy", "pickle", "_pickle", "dill", "shelve", "copyreg", "cffi", "sysconfig", "site",
         "coursekit", "_io", "io", "types", "weakref", "functorch._C", "torch._C",
         "torch.utils._python_dispatch", "torch._dynamo", "torch.overrides",
+        "torch.multiprocessing", "torch.distributed", "torch.utils.cpp_extension",
+        "torch.library", "torch.jit", "pathlib", "shutil", "tempfile", "sqlite3",
     }
 )  # fmt: skip
 TAMPER_ATTRS = frozenset(
@@ -295,10 +297,17 @@ def _tampering(tree: ast.Module, aliases: dict[str, str]) -> list[str]:
                     add(f"uses {path}")
             elif path.startswith("torch.") and re.search(r"\._[A-Za-z]", path):
                 add(f"uses torch internals ({path})")
+            elif path in ("torch.compile", "torch.jit", "torch.library") or path.startswith(
+                ("torch.jit.", "torch.library.", "torch.multiprocessing", "torch.distributed")
+            ):
+                add(f"uses {path}")
             if node.attr == "__class__" and isinstance(node.ctx, ast.Store):
                 add("assigns to __class__")
         elif isinstance(node, ast.Call):
             _check_call(node, aliases, add)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if "/proc/" in node.value or "/dev/fd" in node.value or node.value == "/proc":
+                add(f"refers to {node.value[:40]!r}")
     return found
 
 
@@ -333,3 +342,12 @@ def _check_call(node: ast.Call, aliases: dict[str, str], add) -> None:
             add("uses open() on a computed path or a file descriptor")
         elif target.value.startswith(("/proc", "/dev")):
             add(f"opens {target.value}")
+        mode = node.args[1] if len(node.args) > 1 else None
+        for keyword in node.keywords:
+            if keyword.arg == "mode":
+                mode = keyword.value
+        if mode is not None and not (
+            isinstance(mode, ast.Constant) and isinstance(mode.value, str)
+            and not set(mode.value) & set("wax+")
+        ):  # fmt: skip
+            add("opens a file for writing (the problem sets need no files)")
