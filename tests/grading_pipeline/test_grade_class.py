@@ -48,7 +48,7 @@ EXPECTED = {
     "changed_cell_type": (5, "problem", "changed cell type of 'mean' (code -> markdown)", []),
     "infinite_loop": (3, "problem", f"stopped after the {TIMEOUT} s time limit", ["test_mean"]),
     "memory_bomb": (5, "problem", "memory bomb", []),
-    "fork_bomb": (5, "problem", "fork bomb", []),
+    "fork_bomb": (5, "problem", "fork bomb: stopped at the process limit", []),
     "sys_exit": (5, "problem", "sys.exit() called", []),
     "os_exit": (0, "error", "the kernel exited with code 0", None),
     "kernel_crash": (0, "error", "the kernel crashed (SIGSEGV)", None),

@@ -8,10 +8,14 @@ it cannot take the machine down even if every limit failed.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import os
+import re
 import resource
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -149,3 +153,59 @@ def test_crash_is_reported_and_nothing_is_left_running(kernel) -> None:  # noqa:
     assert exits and exits[-1]["signal"] == 11
     if os.geteuid() == 0:
         assert wait_until(lambda: not sandbox_processes(), 10)
+
+
+def test_the_kernel_program_needs_nothing_from_the_course() -> None:
+    """jupyter_client fills ``{name}`` fields of a kernelspec argv; the course may be unreadable."""
+    from coursekit.grade.limits import kernel_program, kernelspec
+
+    program = kernel_program()
+    assert not re.search(r"\{[A-Za-z0-9_]+\}", program)
+    argv = kernelspec(LIMITS)["argv"]
+    assert argv[1:3] == ["-c", program] and argv[-2:] == ["-f", "{connection_file}"]
+    source = zlib.decompress(base64.b64decode(program.split("'")[1])).decode()
+    assert "import coursekit" not in source and "from coursekit" not in source.replace(
+        "    from coursekit.grade.kernel_guard import run_guarded_kernel", ""
+    )
+
+
+def test_starts_inside_the_grading_jail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The course's Execute starts kernels in a Landlock jail that cannot read the course."""
+    jail = pytest.importorskip("coursekit.grading.jail")
+    if jail.landlock_abi() < 1:
+        pytest.skip("Landlock is not available on this machine")
+    monkeypatch.setenv("JUPYTER_PATH", str(write_kernelspec(tmp_path / "jupyter", LIMITS)))
+    events_dir = tmp_path / "events"
+    events_dir.mkdir(mode=0o700)
+    monkeypatch.setenv("COURSEKIT_KERNEL_EVENTS", str(events_dir))
+    workdir = tmp_path / "autograded" / "student" / "ps0"
+    workdir.mkdir(parents=True)
+
+    async def session() -> list[tuple[str, str]]:
+        manager = jail.JailedKernelManager(kernel_name=KERNEL_NAME)
+        await manager.start_kernel(cwd=str(workdir))
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            seen = []
+            for code in ("import os; print(os.getuid())", democourse.FORK_BOMB, "print('alive')"):
+                outputs: list[dict] = []
+
+                def keep(message: dict, into: list = outputs) -> None:
+                    if message["msg_type"] in ("stream", "error"):
+                        into.append(message["content"])
+
+                reply = await client.execute_interactive(code, timeout=60, output_hook=keep)
+                seen.append((reply["content"]["status"], text(outputs)))
+            return seen
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    seen = asyncio.run(session())
+    assert seen[2] == ("ok", "alive\n")  # a fork bomb does not leave the kernel unusable
+    if os.geteuid() == 0:
+        assert int(seen[0][1]) >= 2_000_000
+    jailed = workdir / ".coursekit-kernel-events"  # the jail may not write to the events folder
+    assert events(jailed) or events(events_dir)

@@ -1,7 +1,9 @@
 """Inside the grading kernel, before any student code: two guards, then ipykernel.
 
-Started by ``limited_kernel`` (already limited, usually as the sandbox user) as
-``python -m coursekit.grade.kernel_guard -f CONNECTION_FILE``.
+``run_guarded_kernel`` is called by ``limited_kernel`` in the forked kernel process, once its
+limits and user are set. Like the launcher, this file imports nothing from ``coursekit``: the
+kernelspec runs the two files' source as one ``python -c`` program, so the kernel starts even
+where the course's own code may not be read (the grading jail of ``coursekit.grading.jail``).
 
 * **Writes outside the submission folder.** An audit hook (``sys.addaudithook``; it cannot be
   removed from Python) refuses to open a file for writing, or to create, remove, rename, link or
@@ -10,6 +12,12 @@ Started by ``limited_kernel`` (already limited, usually as the sandbox user) as
   raises ``PermissionError`` in the student's cell and logs the path. As the sandbox user the
   operating system refuses such writes anyway; the hook also covers a non-root instructor,
   and names the path for the report.
+* **Fork bombs.** The launcher's watchdog kills the bomb's processes, but those that were
+  direct children of the kernel stay zombies until the kernel reaps them, and zombies count
+  against ``RLIMIT_NPROC``: the kernel could not even start a thread afterwards. So ``os.fork``
+  is wrapped to remember its children, and once a ``fork`` has failed for lack of processes
+  (a bomb, never ordinary use) it wakes the watchdog through the alarm pipe, waits 0.2 s for
+  it to kill the bomb, and a background thread reaps the dead children every 0.1 s.
 * **Gigantic output.** ``jupyter_client.session.Session.send`` is wrapped: the output messages
   of one cell (stream, display, result, error) may carry ``output_mb`` in all; the first message
   over the cap is replaced by a one-line notice on stdout and later ones are dropped, so that a
@@ -21,11 +29,11 @@ cap on purpose; the launcher's memory limit still bounds it and the grade itself
 on it. The events only explain what happened; they never change a score.
 """
 
-from __future__ import annotations
-
 import json
 import os
 import sys
+import threading
+import time
 
 OUTPUT_TYPES = frozenset(
     {"stream", "display_data", "execute_result", "update_display_data", "error"}
@@ -157,23 +165,74 @@ def install_output_cap(cap: int, reporter: Reporter) -> None:
     Session.send = send
 
 
-def main() -> None:
-    env = os.environ
-    fd = env.pop("COURSEKIT_GUARD_EVENTS_FD", None)
-    reporter = Reporter(int(fd) if fd else None)
-    workdir = env.pop("COURSEKIT_GUARD_WORKDIR", os.getcwd())
-    private = env.pop("COURSEKIT_GUARD_PRIVATE", None)
-    cap = int(env.pop("COURSEKIT_GUARD_OUTPUT_BYTES", str(16 * 1024 * 1024)))
+REAP_FROM = 32  # so many children not waited for: reap the dead ones (a bomb, not normal use)
+
+
+def install_fork_reaper(reporter: Reporter, alarm_fd: int | None) -> None:
+    """Reap the kernel's dead forked children once a fork failed for lack of processes (or once
+    it has ``REAP_FROM`` children): zombies count against RLIMIT_NPROC."""
+    original = os.fork
+    children: set[int] = set()
+    bombed = threading.Event()
+
+    def reap() -> None:
+        for pid in list(children):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                children.discard(pid)
+
+    def fork() -> int:
+        try:
+            pid = original()
+        except BlockingIOError:
+            if not bombed.is_set():
+                reporter.write("fork_failed")
+                bombed.set()
+            if alarm_fd is not None:
+                try:
+                    os.write(alarm_fd, b"!")  # wake the watchdog: it kills the extra processes
+                except OSError:
+                    pass
+            time.sleep(0.2)  # ...before this cell goes on
+            reap()
+            raise
+        if pid:
+            children.add(pid)
+            if len(children) >= REAP_FROM:
+                bombed.set()
+        else:
+            children.clear()  # a child does not reap its parent's children
+        return pid
+
+    def keep_reaping() -> None:
+        bombed.wait()
+        while True:
+            reap()
+            time.sleep(0.1)
+
+    threading.Thread(target=keep_reaping, name="grader-reaper", daemon=True).start()
+    os.fork = fork
+
+
+def run_guarded_kernel(
+    connection_file: str,
+    workdir: str,
+    private: str,
+    cap: int,
+    events_fd: int | None,
+    alarm_fd: int | None = None,
+) -> None:
+    """Install the guards, then run ipykernel in this process (does not return)."""
+    reporter = Reporter(events_fd)
     sys.dont_write_bytecode = True
     install_output_cap(cap, reporter)
-    install_write_guard([workdir] + ([private] if private else []), reporter)
-    if sys.path and sys.path[0] in ("", os.getcwd()):
-        del sys.path[0]  # as ipykernel_launcher does; IPython puts the cwd back later
+    install_fork_reaper(reporter, alarm_fd)
+    install_write_guard([workdir, private], reporter)
+    sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]  # as ipykernel_launcher
     from ipykernel import kernelapp
 
-    sys.argv = ["ipykernel_launcher", *sys.argv[1:]]
+    sys.argv = ["ipykernel_launcher", "-f", connection_file]
     kernelapp.launch_new_instance()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,39 +1,46 @@
-"""Launcher of the limited grading kernel: ``python -m coursekit.grade.limited_kernel ... -f FILE``.
+"""Launcher of the limited grading kernel: rlimits, a sandbox user, a process watchdog.
 
-jupyter_client starts this instead of ipykernel (see ``limits.kernelspec``). It forks:
+jupyter_client starts this instead of ipykernel (see ``limits.kernelspec``). The kernelspec runs
+it as a ``python -c`` program made of this file and ``kernel_guard.py`` (neither imports
+``coursekit``), so that it also starts inside the grading jail of ``coursekit.grading.jail``,
+which lets student code read Python but not the course. It forks:
 
 * the **child** becomes the kernel. It sets ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (file size)
   and ``RLIMIT_CORE`` (no core dumps), hard and soft, so student code cannot raise them. When
-  we run as root it then drops to a dedicated, otherwise unused user id (``2_000_000 + pid`` of
-  the worker, or ``$COURSEKIT_SANDBOX_UID``) with no groups, because ``RLIMIT_NPROC`` does not
-  apply to root: as that user, ``fork`` fails once the kernel has ``max_procs`` + 64 tasks, and
-  the files of the course (owned by root, not world-writable) are read-only to it. Not root,
-  it keeps the user and sets ``RLIMIT_NPROC`` to the user's current task count plus that margin.
-  It asks to be killed if the launcher dies (``PR_SET_PDEATHSIG``), forbids privilege gains
-  (``PR_SET_NO_NEW_PRIVS``), and execs ``coursekit.grade.kernel_guard``, which adds the
-  in-kernel guards (writes outside the submission folder, output cap) and runs ipykernel.
+  we run as root (and the kernel's folder is an nbgrader ``autograded/`` folder, which it then
+  owns) it drops to a dedicated, otherwise unused user id (``2_000_000 + its own pid``, or
+  ``$COURSEKIT_SANDBOX_UID``), one per kernel, with no groups, because
+  ``RLIMIT_NPROC`` does not apply to root: as that user, ``fork`` fails once the kernel has
+  ``max_procs`` + 64 tasks, and the course's files (root's, not world-writable) are read-only to
+  it. If other users cannot read Python (here it lives under /root), the user keeps one
+  capability, ``CAP_DAC_READ_SEARCH`` (read anything, write nothing new). Not root, it keeps
+  the user and sets ``RLIMIT_NPROC`` to the user's current task count plus that margin. It asks
+  to be killed if the launcher dies (``PR_SET_PDEATHSIG``), forbids privilege gains
+  (``PR_SET_NO_NEW_PRIVS``), installs the in-kernel guards (``kernel_guard``: no writes outside
+  the submission folder, capped output) and runs ipykernel.
 * the **parent** stays as a watchdog. It is a child subreaper, so every process the kernel
-  starts stays its descendant even if orphaned. Every 0.1 s (and whenever a child ends, at most
-  20 times a second) it counts them: more than ``max_procs`` (a fork bomb), or more than
+  starts stays its descendant even if orphaned. Every 0.1 s, whenever a child ends (at most 20
+  times a second), and at once when the kernel's fork wrapper reports a fork that failed for
+  lack of processes, it counts them: more than ``max_procs`` (a fork bomb), or more than
   ``memory_mb`` of resident memory between them while the machine runs short (fork then
   allocate), and it kills them all, keeping the kernel; if that goes on for 5 s, it kills the
   kernel too. When the kernel exits it kills whatever is left (the subreaper sees even
   double-forked daemons), gives the files back to the launcher's user, and exits with the
   kernel's status, so that jupyter_client sees a dead kernel at once.
 
-Everything it does is written as JSON lines to ``$COURSEKIT_KERNEL_EVENTS/launcher.jsonl`` (a
-root-only folder the grading worker made), which ``coursekit.grade.reasons`` turns into the
-one-line reasons of the report. jupyter_client interrupts a cell by sending SIGINT to the
+What happened is written as JSON lines to ``$COURSEKIT_KERNEL_EVENTS/`` (a root-only folder
+the grading worker made; inside a jail that may not write there, to ``.coursekit-kernel-events/``
+in the kernel's folder, which the worker removes), and ``coursekit.grade.reasons`` turns it
+into the report's one-line reasons. jupyter_client interrupts a cell by sending SIGINT to the
 process group; the watchdog ignores it and the kernel receives it.
 """
-
-from __future__ import annotations
 
 import argparse
 import ctypes
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import sys
@@ -58,6 +65,10 @@ CAP_DAC_READ_SEARCH = 2
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 LAUNCHER_EVENTS = "launcher.jsonl"
 GUARD_EVENTS = "guard.jsonl"
+FALLBACK_EVENTS = ".coursekit-kernel-events"  # in the kernel's folder, when jailed
+
+if "run_guarded_kernel" not in globals():  # imported as a module; in the kernelspec it is inlined
+    from coursekit.grade.kernel_guard import run_guarded_kernel
 
 
 def _prctl(option: int, value: int, extra: int = 0) -> None:
@@ -67,21 +78,49 @@ def _prctl(option: int, value: int, extra: int = 0) -> None:
 
 
 class Events:
-    """Append-only JSON-lines log in the worker's root-only folder (or nowhere)."""
+    """Append-only JSON-lines logs: the launcher's, and a descriptor for the guard's."""
 
-    def __init__(self, folder: str | None) -> None:
-        self.path = Path(folder) / LAUNCHER_EVENTS if folder else None
+    def __init__(self, folder: Path | None) -> None:
+        self.path = folder / LAUNCHER_EVENTS if folder else None
+
+    @classmethod
+    def open(cls, workdir: Path) -> "Events":
+        """Events in ``$COURSEKIT_KERNEL_EVENTS``, or beside the notebook if that is unwritable."""
+        folder = os.environ.get("COURSEKIT_KERNEL_EVENTS")
+        if not folder:
+            return cls(None)
+        for candidate in (Path(folder), workdir / FALLBACK_EVENTS):
+            try:
+                candidate.mkdir(mode=0o700, exist_ok=True)
+                with open(candidate / LAUNCHER_EVENTS, "a", encoding="utf-8"):
+                    pass
+                return cls(candidate)
+            except OSError:
+                continue
+        return cls(None)
+
+    def guard_descriptor(self) -> int | None:
+        if self.path is None:
+            return None
+        fd = os.open(
+            self.path.with_name(GUARD_EVENTS), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+        )
+        os.set_inheritable(fd, True)
+        return fd
 
     def write(self, kind: str, **fields: object) -> None:
         if self.path is None:
             return
         line = json.dumps({"kind": kind, "time": time.time(), **fields})
-        with open(self.path, "a", encoding="utf-8") as out:
-            out.write(line + "\n")
+        try:
+            with open(self.path, "a", encoding="utf-8") as out:
+                out.write(line + "\n")
+        except OSError:
+            pass
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m coursekit.grade.limited_kernel")
+    parser = argparse.ArgumentParser(prog="coursekit limited kernel")
     parser.add_argument("--memory-mb", type=int, required=True)
     parser.add_argument("--max-procs", type=int, required=True)
     parser.add_argument("--file-mb", type=int, required=True)
@@ -114,8 +153,8 @@ def sandbox_user(workdir: Path) -> tuple[int | None, bool, str]:
     if "autograded" not in workdir.resolve().parts:  # never hand a folder we do not own away
         return None, False, "not an nbgrader autograded/ folder"
     chosen = os.environ.get("COURSEKIT_SANDBOX_UID")
-    uid = int(chosen) if chosen else SANDBOX_UID_BASE + os.getppid()
-    needed = [workdir, Path(sys.executable).resolve(), Path(sys.prefix), Path(__file__).parent]
+    uid = int(chosen) if chosen else SANDBOX_UID_BASE + os.getpid()  # one user per kernel
+    needed = [workdir, Path(sys.executable).resolve(), Path(sys.prefix), Path(sys.base_prefix)]
     if all(_world_can_reach(p) for p in needed):
         return uid, False, "dropped"
     if _has_capability(CAP_DAC_READ_SEARCH):
@@ -150,6 +189,18 @@ def _chown_tree(root: Path, uid: int, gid: int, only_from: int | None = None) ->
                 pass
 
 
+def _let_through(folder: Path) -> None:
+    """Let the sandbox user pass through a private temporary folder of ours (0700 -> 0711).
+
+    Inside the grading jail TMPDIR is such a folder; IPython tests HOME with access(2), which
+    ignores the capability that lets the sandbox user pass anyway.
+    """
+    info = folder.stat()
+    ours = info.st_uid == os.getuid() and folder.name.startswith("coursekit-kernel-")
+    if ours and not info.st_mode & 0o001:
+        os.chmod(folder, (info.st_mode & 0o7777) | 0o011)
+
+
 def _user_task_count(uid: int) -> int:
     import psutil
 
@@ -164,8 +215,8 @@ def _user_task_count(uid: int) -> int:
 # ----------------------------------------------------------------------------- the kernel
 
 
-def private_environment(private: Path, workdir: Path, output_mb: int) -> dict[str, str]:
-    """Environment of the kernel: its own HOME, caches and TMPDIR, and the guard's settings."""
+def private_environment(private: Path) -> dict[str, str]:
+    """Environment of the kernel: its own HOME, caches and TMPDIR; no COURSEKIT_ settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURSEKIT_")}
     home = private / "home"
     tmp = private / "tmp"
@@ -178,19 +229,13 @@ def private_environment(private: Path, workdir: Path, output_mb: int) -> dict[st
         XDG_CACHE_HOME=str(home / ".cache"),
         TMPDIR=str(tmp),
         PYTHONDONTWRITEBYTECODE="1",
-        COURSEKIT_GUARD_WORKDIR=str(workdir),
-        COURSEKIT_GUARD_PRIVATE=str(private),
-        COURSEKIT_GUARD_OUTPUT_BYTES=str(output_mb * MB),
     )
     return env
 
 
-def run_kernel(
-    args: argparse.Namespace, uid: int | None, keep_read: bool, env: dict[str, str], conn: str
-) -> None:
-    """In the forked child: limits, user, then exec the guarded ipykernel. Never returns."""
+def run_kernel(args: argparse.Namespace, uid: int | None, keep_read: bool, kernel: dict) -> None:
+    """In the forked child: limits, user, guards, then ipykernel. Never returns."""
     try:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGCHLD])
         launcher = os.getppid()
         memory = args.memory_mb * MB
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -215,8 +260,20 @@ def run_kernel(
             os._exit(1)
         _prctl(PR_SET_NO_NEW_PRIVS, 1)
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # interrupts must reach the kernel
-        argv = [sys.executable, "-m", "coursekit.grade.kernel_guard", "-f", conn]
-        os.execve(sys.executable, argv, env)
+        os.environ.clear()
+        os.environ.update(kernel["env"])
+        tempfile.tempdir = None  # forget the launcher's temp folder: use the kernel's TMPDIR
+        run_guarded_kernel(
+            kernel["connection_file"],
+            kernel["workdir"],
+            kernel["private"],
+            args.output_mb * MB,
+            kernel["events_fd"],
+            kernel["alarm_fd"],
+        )
+        os._exit(0)
+    except SystemExit as done:
+        os._exit(done.code if isinstance(done.code, int) else 0)
     except BaseException as error:  # noqa: BLE001 - report anything, then die
         print(f"coursekit limited kernel: could not start: {error}", file=sys.stderr)
     os._exit(1)
@@ -306,8 +363,12 @@ def _reap(kernel_pid: int) -> int | None:
             return status
 
 
-def watch(kernel_pid: int, args: argparse.Namespace, events: Events) -> int:
-    """Run the watchdog until the kernel exits; return the kernel's wait status."""
+def watch(kernel_pid: int, args: argparse.Namespace, events: Events, alarm: int) -> int:
+    """Run the watchdog until the kernel exits; return the kernel's wait status.
+
+    It wakes every 0.1 s, whenever a child ends (SIGCHLD, through a wake-up pipe), and at once
+    when a process of the kernel reports a failed fork on the ``alarm`` pipe.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts are for the kernel
 
     def forward(signum: int, _frame: object) -> None:
@@ -317,9 +378,14 @@ def watch(kernel_pid: int, args: argparse.Namespace, events: Events) -> int:
             pass
 
     signal.signal(signal.SIGTERM, forward)
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.set_wakeup_fd(wake_write)
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
     parent = os.getppid()
     dog = Watchdog(kernel_pid, args, events)
     checked = 0.0
+    listening = [wake_read, alarm]
     while True:
         status = _reap(kernel_pid)
         if status is not None:
@@ -328,10 +394,13 @@ def watch(kernel_pid: int, args: argparse.Namespace, events: Events) -> int:
             events.write("orphaned")
             dog.kill_kernel()
             parent = os.getppid()
-        if time.monotonic() - checked >= CHECK_GAP_SECONDS:
+        ready, _, _ = select.select(listening, [], [], POLL_SECONDS)
+        for fd in ready:
+            if not os.read(fd, 4096) and fd == alarm:
+                listening.remove(alarm)  # every holder of the alarm is gone
+        if alarm in ready or time.monotonic() - checked >= CHECK_GAP_SECONDS:
             dog.check()
             checked = time.monotonic()
-        signal.sigtimedwait([signal.SIGCHLD], POLL_SECONDS)  # wakes at once when a child ends
     dog.kill(dog.extras())
     return status
 
@@ -344,30 +413,34 @@ def _exit_code(status: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
-    events = Events(os.environ.get("COURSEKIT_KERNEL_EVENTS"))
     workdir = Path.cwd()
     uid, keep_read, why = sandbox_user(workdir)
     private = Path(tempfile.mkdtemp(prefix="coursekit-kernel-"))
     try:
-        env = private_environment(private, workdir, args.output_mb)
-        conn = str(private / "connection.json")
+        conn = private / "connection.json"
         shutil.copyfile(args.connection_file, conn)
-        guard_events = events.path.with_name(GUARD_EVENTS) if events.path else None
-        if guard_events is not None:
-            fd = os.open(guard_events, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            os.set_inheritable(fd, True)
-            env["COURSEKIT_GUARD_EVENTS_FD"] = str(fd)
+        kernel = {
+            "env": private_environment(private),
+            "connection_file": str(conn),
+            "workdir": str(workdir),
+            "private": str(private),
+        }
         if uid is not None:
             os.chmod(private, 0o700)
             _chown_tree(private, uid, uid)
             _chown_tree(workdir, uid, uid)
+            _let_through(private.parent)
+        events = Events.open(workdir)  # after the chown: stays root's
+        kernel["events_fd"] = events.guard_descriptor()
         events.write("start", uid=uid, sandbox=why, pid=os.getpid(), workdir=str(workdir))
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
-        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])  # for sigtimedwait
+        alarm_read, kernel["alarm_fd"] = os.pipe()
         kernel_pid = os.fork()
         if kernel_pid == 0:
-            run_kernel(args, uid, keep_read, env, conn)
-        status = watch(kernel_pid, args, events)
+            os.close(alarm_read)
+            run_kernel(args, uid, keep_read, kernel)
+        os.close(kernel["alarm_fd"])
+        status = watch(kernel_pid, args, events, alarm_read)
         code = _exit_code(status)
         signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         events.write("exit", code=os.WEXITSTATUS(status) if signum is None else None, signal=signum)

@@ -1,9 +1,9 @@
 """The limits student code runs under while nbgrader executes it, and the kernelspec for them.
 
 nbgrader executes each submission in a Jupyter kernel. ``course grade`` points nbgrader at a
-dedicated kernelspec, ``coursekit-limited``, whose ``argv`` starts
-``python -m coursekit.grade.limited_kernel`` (the launcher) instead of ``ipykernel``. The
-launcher sets the limits below, then starts the real kernel (see ``limited_kernel`` for how).
+dedicated kernelspec, ``coursekit-limited``, whose ``argv`` runs the launcher
+(``limited_kernel`` with ``kernel_guard``, as one ``python -c`` program) instead of
+``ipykernel``. The launcher sets the limits below, then starts the real kernel.
 
 The spec lives in a folder of its own that ``course grade`` puts first on ``JUPYTER_PATH``; it
 is never installed into the user's Jupyter. ``serial_nbgrader_command`` gives the plain
@@ -13,8 +13,10 @@ the tests and the benchmark compare against.
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -59,9 +61,25 @@ class Limits:
         ]
 
 
+def kernel_program() -> str:
+    """The launcher as one ``python -c`` program: ``kernel_guard.py`` then ``limited_kernel.py``.
+
+    Neither file imports ``coursekit``, so the kernel starts even where the course may not be
+    read (``coursekit.grading.jail``). The source travels compressed and base64-encoded: no
+    braces, which jupyter_client would otherwise try to fill in (``{connection_file}``...).
+    """
+    here = Path(__file__).parent
+    source = "\n\n".join(
+        (here / name).read_text(encoding="utf-8")
+        for name in ("kernel_guard.py", "limited_kernel.py")
+    )
+    packed = base64.b64encode(zlib.compress(source.encode("utf-8"), 9)).decode("ascii")
+    return f"import base64, zlib; exec(zlib.decompress(base64.b64decode('{packed}')))"
+
+
 def kernelspec(limits: Limits, python: str = sys.executable) -> dict:
     """The ``kernel.json`` of the limited grading kernel."""
-    argv = [python, "-m", "coursekit.grade.limited_kernel", *limits.launcher_arguments()]
+    argv = [python, "-c", kernel_program(), *limits.launcher_arguments()]
     return {
         "argv": [*argv, "-f", "{connection_file}"],
         "display_name": "Python 3 (coursekit grading, limited)",

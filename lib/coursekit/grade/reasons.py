@@ -22,6 +22,13 @@ from pathlib import Path
 
 from coursekit.grade.precheck import Finding
 
+# What a dead kernel leaves: nbclient's error, nbgrader's log, or the note that the course's
+# SafeExecute (coursekit.grading.nbgrader_glue) puts on the first cell it could not run.
+KERNEL_STOPPED = "the kernel stopped before this cell"
+DEATH_MARKERS = ("DeadKernelError", "Kernel died", "kernel died", "The kernel stopped while")
+# Which process of a fork bomb meets the limit first, and whether the watchdog or the limit
+# stops it, is a race: the reason says only what is certain.
+FORK_BOMB = "fork bomb: stopped at the process limit (the extra processes were killed)"
 MEMORY_MARKERS = ("MemoryError", "can't allocate memory", "Cannot allocate memory", "failed to map")
 
 
@@ -58,6 +65,8 @@ def notebook_findings(path: Path, timeout: int) -> list[Finding]:
     found: dict[str, list[str]] = {}
     for index, cell in enumerate(notebook.get("cells", [])):
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if output.get("output_type") == "stream" and KERNEL_STOPPED in str(output.get("text")):
+                found.setdefault("kernel_stopped", []).append(_cell_label(index, cell))
             if output.get("output_type") != "error":
                 continue
             kind = _error_kind(output.get("ename", ""), str(output.get("evalue", "")))
@@ -66,10 +75,11 @@ def notebook_findings(path: Path, timeout: int) -> list[Finding]:
     messages = {
         "timeout": f"infinite loop? {{cells}} stopped after the {timeout} s time limit",
         "memory": "memory bomb: {cells} hit the memory limit",
-        "fork": "fork bomb: {cells} hit the process limit",
+        "fork": FORK_BOMB,
         "exit": "sys.exit() called in {cells}",
         "write_outside": "tried to write outside the submission folder in {cells} (refused)",
         "file_size": "tried to write a file over the size limit in {cells} (refused)",
+        "kernel_stopped": "before {cells}",  # completed by kernel_death
     }
     return [
         Finding(kind, messages[kind].format(cells=_join(cells))) for kind, cells in found.items()
@@ -102,9 +112,8 @@ def event_findings(events: list[dict], notebook_kinds: set[str]) -> list[Finding
     """Findings from the launcher's and the guard's events."""
     findings = []
     kinds = [e["kind"] for e in events]
-    if "fork_limit" in kinds and "fork" not in notebook_kinds:
-        most = max(e.get("count", 0) for e in events if e["kind"] == "fork_limit")
-        findings.append(Finding("fork", f"fork bomb: {most} processes started; they were killed"))
+    if ("fork_limit" in kinds or "fork_failed" in kinds) and "fork" not in notebook_kinds:
+        findings.append(Finding("fork", FORK_BOMB))
     if "memory_limit" in kinds:
         findings.append(Finding("memory", "memory bomb: child processes used too much memory"))
     if "kernel_stopped" in kinds:
@@ -119,9 +128,11 @@ def event_findings(events: list[dict], notebook_kinds: set[str]) -> list[Finding
     return findings
 
 
-def kernel_death(events: list[dict], log: str) -> Finding | None:
-    """How the kernel died, if it did (from the launcher's exit event and nbgrader's log)."""
-    died = "DeadKernelError" in log or "Kernel died" in log or "kernel died" in log
+def kernel_death(
+    events: list[dict], log: str, where: str = "while running the notebook", graded: bool = False
+) -> Finding | None:
+    """How the kernel died, if it did (the launcher's exit event, nbgrader's log)."""
+    died = any(marker in log for marker in DEATH_MARKERS) or where != "while running the notebook"
     exits = [e for e in events if e["kind"] == "exit"]
     if not died and not (exits and "Traceback" in log):
         return None
@@ -134,8 +145,8 @@ def kernel_death(events: list[dict], log: str) -> Finding | None:
         elif last.get("code") is not None:
             how = f"the kernel exited with code {last['code']} (os._exit(), exit() or a crash)"
     if "kernel_stopped" in [e["kind"] for e in events]:
-        how = "the kernel was stopped for hitting its limits again and again"
-    return Finding("kernel_died", f"{how} while running the notebook", fatal=True)
+        how = "the kernel was stopped for hitting its limits for seconds on end"
+    return Finding("kernel_died", f"{how} {where}", fatal=not graded)
 
 
 def failure_finding(log: str, findings: list[Finding]) -> Finding:

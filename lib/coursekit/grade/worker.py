@@ -31,9 +31,8 @@ from pathlib import Path
 
 from coursekit.grade import gradebook, precheck, reasons
 from coursekit.grade.course import load_app
+from coursekit.grade.limited_kernel import FALLBACK_EVENTS
 from coursekit.grade.limits import Limits, nbgrader_overrides, write_kernelspec
-
-SANDBOX_UID_BASE = 2_000_000  # as in limited_kernel: the sandbox user of this process's kernels
 
 
 @dataclass(frozen=True)
@@ -144,18 +143,26 @@ class Grader:
         from nbgrader.converters import Autograde, GenerateFeedback
 
         graded, log = self._run(Autograde)
+        jailed_events = scratch / "autograded" / sid / aid / FALLBACK_EVENTS
+        happened = reasons.read_events(events) + reasons.read_events(jailed_events)
+        shutil.rmtree(jailed_events, ignore_errors=True)  # a jailed kernel writes them here
+        self._stop_sandbox(happened)
         if graded:
             fed, feedback_log = self._run(GenerateFeedback)
             log += "\n--- generate_feedback ---\n" + feedback_log
             if not fed:
                 findings.append(precheck.Finding("feedback", "feedback could not be generated"))
-        self._stop_sandbox()
 
-        happened = reasons.read_events(events)
         outputs = []
         for name in self.master:
             path = scratch / "autograded" / sid / aid / f"{name}.ipynb"
             outputs += reasons.notebook_findings(path, self.limits.timeout)
+        early = [f for f in outputs if f.kind == "kernel_stopped"]
+        outputs = [f for f in outputs if f.kind != "kernel_stopped"]
+        if early:  # the course's Execute went on without the kernel: say how it died
+            findings.append(reasons.kernel_death(happened, log, f"{early[0].message}", graded))
+        elif graded and (death := reasons.kernel_death(happened, log, graded=True)):
+            findings.append(death)
         findings += outputs
         findings += reasons.event_findings(happened, {f.kind for f in outputs})
         if not graded:
@@ -194,20 +201,23 @@ class Grader:
         log = outcome.get("log", "") + ("\n" + outcome["error"] if "error" in outcome else "")
         return bool(outcome["success"]), log
 
-    def _stop_sandbox(self) -> None:
-        """Kill whatever the student's kernel left running (its own user id, when root)."""
-        if os.geteuid() != 0:
+    def _stop_sandbox(self, events: list[dict]) -> None:
+        """Kill whatever the student's kernels left running: every process of their users."""
+        uids = {e["uid"] for e in events if e["kind"] == "start" and isinstance(e.get("uid"), int)}
+        if os.geteuid() != 0 or not uids:
             return
         import psutil
 
-        uid = SANDBOX_UID_BASE + os.getpid()
+        left = []
         for proc in psutil.process_iter(["uids"]):
-            uids = proc.info["uids"]
-            if uids is not None and uids.real == uid:
+            ids = proc.info["uids"]
+            if ids is not None and ids.real in uids:
                 try:
                     proc.kill()
+                    left.append(proc)
                 except psutil.Error:
                     pass
+        psutil.wait_procs(left, timeout=5)
 
     def _install(self, scratch: Path, sid: str, aid: str, graded: bool) -> None:
         """Move the student's autograded and feedback folders into the course (replacing)."""
