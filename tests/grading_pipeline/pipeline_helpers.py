@@ -89,3 +89,48 @@ def wait_until(condition, timeout: float, step: float = 0.2) -> bool:  # noqa: A
             return True
         time.sleep(step)
     return condition()
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def real_course(root: Path) -> Path:
+    """A copy of the repository's nbgrader course (config, solutions, releases), no students."""
+    root.mkdir(parents=True)
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    for folder in ("solutions", "assignments"):
+        shutil.copytree(REPO / folder, root / folder)
+    return root
+
+
+def reference_answers(source: Path) -> dict[str, str]:
+    """The solution cells of an nbgrader source notebook, solution markers removed."""
+    import json
+
+    answers = {}
+    for cell in json.loads(source.read_text())["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            text = "".join(cell["source"])
+            lines = [line for line in text.splitlines() if "### BEGIN SOLUTION" not in line]
+            answers[meta["grade_id"]] = "\n".join(
+                line for line in lines if "### END SOLUTION" not in line
+            )
+    return answers
+
+
+def hidden_test_lines(source: Path) -> list[str]:
+    """Non-trivial lines between nbgrader's hidden-test markers of a source notebook."""
+    import json
+
+    found = []
+    for cell in json.loads(source.read_text())["cells"]:
+        inside = False
+        for line in "".join(cell["source"]).splitlines():
+            if "BEGIN HIDDEN TESTS" in line:
+                inside = True
+            elif "END HIDDEN TESTS" in line:
+                inside = False
+            elif inside and len(line.strip()) > 12:
+                found.append(line.strip())
+    return found

@@ -49,9 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
         type=_positive,
-        default=DEFAULT_TIMEOUT,
+        default=None,
         metavar="SECONDS",
-        help=f"time limit of each notebook cell (default: {DEFAULT_TIMEOUT})",
+        help="time limit of each notebook cell (default: Execute.timeout from the course's "
+        f"nbgrader_config.py, else {DEFAULT_TIMEOUT})",
     )
     parser.add_argument(
         "--force", action="store_true", help="grade every submission again, changed or not"
@@ -96,7 +97,6 @@ def run(args: argparse.Namespace) -> int:
     from coursekit.grade.run import Options, grade
 
     limits = Limits(
-        timeout=args.timeout,
         memory_mb=args.memory_mb,
         max_procs=args.max_procs,
         file_mb=args.file_mb,
@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         limits=limits,
+        timeout=args.timeout,
         force=args.force,
         progress=not args.no_progress,
     )

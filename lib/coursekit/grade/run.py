@@ -20,7 +20,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from coursekit.grade import gradebook, plan
@@ -37,6 +37,7 @@ class Options:
     workers: int | None = None
     scheduler: str | None = None
     limits: Limits = field(default_factory=Limits)
+    timeout: int | None = None  # None: the course's Execute.timeout, else limits.timeout
     force: bool = False
     progress: bool = True
 
@@ -52,6 +53,7 @@ class Outcome:
     csv: Path
     html: Path
     integrity: str
+    timeout: int = 0
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -60,7 +62,8 @@ class Outcome:
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
         return (
             f"graded {self.graded} submission(s), reused {self.reused} unchanged, "
-            f"in {self.seconds:.1f} s ({statuses}); gradebook integrity: {self.integrity}\n"
+            f"in {self.seconds:.1f} s ({statuses}); cell time limit {self.timeout} s; "
+            f"gradebook integrity: {self.integrity}\n"
             f"wrote {self.csv} and {self.html}"
         )
 
@@ -100,6 +103,14 @@ def load(root: Path, assignment_id: str) -> Course:
     return Course(root, app, cd.db_url, cd.course_id, submitted)
 
 
+def cell_timeout(course: Course, options: Options) -> int:
+    """``--timeout``, else ``Execute.timeout`` from the course's config, else the default."""
+    if options.timeout is not None:
+        return options.timeout
+    configured = course.app.config.get("Execute", {}).get("timeout")
+    return configured if isinstance(configured, int) and configured > 0 else options.limits.timeout
+
+
 def ensure_master_copy(course: Course, assignment_id: str, scratch: Path, say) -> None:  # noqa: ANN001
     """Record the assignment in the gradebook from its source if it is not there yet."""
     if gradebook.has_assignment(course.db_url, course.course_id, assignment_id):
@@ -128,6 +139,9 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
     start = time.monotonic()
     aid = options.assignment_id
     course = load(root, aid)
+    options = replace(
+        options, limits=replace(options.limits, timeout=cell_timeout(course, options))
+    )
     reports = root / "reports" / aid
     work = reports / ".work"
     shutil.rmtree(work, ignore_errors=True)
@@ -178,6 +192,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
         csv_path,
         html_path,
         gradebook.integrity_check(course.db_url),
+        options.limits.timeout,
     )
 
 
@@ -228,7 +243,8 @@ def _run_engine(course, options, setup, tasks, master, journal) -> int:  # noqa:
             file=sys.stderr,
         )
         raise
-    bar.close()
+    finally:
+        bar.close()
     return counts["done"]
 
 
