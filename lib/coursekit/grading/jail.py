@@ -184,6 +184,8 @@ def _main(argv: list[str]) -> None:
     os.execvp(command[0], command)
 
 
+PRIVATE_FOLDERS: list[str] = []  # kernels' private folders, removed by SafeExecute when done
+
 try:  # the kernel manager is only needed inside nbgrader, where jupyter_client is installed
     from jupyter_client.manager import AsyncKernelManager
 except ImportError:  # pragma: no cover
@@ -200,6 +202,8 @@ class JailedKernelManager(AsyncKernelManager):  # type: ignore[misc,valid-type]
 
         kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
         private = tempfile.mkdtemp(prefix="coursekit-kernel-")
+        self._coursekit_private = private
+        PRIVATE_FOLDERS.append(private)
         env = dict(kw.get("env") or os.environ)
         env.update({"IPYTHONDIR": private, "MPLCONFIGDIR": private, "TMPDIR": private,
                     "HOME": private})  # fmt: skip
@@ -214,6 +218,14 @@ class JailedKernelManager(AsyncKernelManager):  # type: ignore[misc,valid-type]
         # only its own connection file: the runtime folder may hold a Jupyter server's token
         command += ["--read", os.path.realpath(self.connection_file)]
         return [*command, "--", *kernel_cmd], kw
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
+        await super()._async_cleanup_resources(restart=restart)
+        private = getattr(self, "_coursekit_private", None)
+        if private and not restart:
+            import shutil
+
+            shutil.rmtree(private, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -121,6 +121,17 @@ class SafeExecute(Execute):
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
         try:
+            return self._preprocess(nb, resources, km)
+        finally:
+            import shutil
+
+            from coursekit.grading.jail import PRIVATE_FOLDERS
+
+            while PRIVATE_FOLDERS:  # a dead kernel skips its manager's cleanup
+                shutil.rmtree(PRIVATE_FOLDERS.pop(), ignore_errors=True)
+
+    def _preprocess(self, nb: NotebookNode, resources: ResourcesDict, km):
+        try:
             return super().preprocess(nb, resources, km=km)
         except Exception as exc:  # noqa: BLE001  (DeadKernelError, timeouts, zmq errors, ...)
             self.log.warning(
