@@ -12,7 +12,7 @@ mid-transaction holds the others up. So we never have two writers:
    student's earlier manual grades included.
 3. ``extract_record`` reads back, as plain data, every row that grading wrote for that student:
    the student, the submission, and per notebook its flags, grades and comments.
-4. ``apply_record``, in the one process that owns the course gradebook, writes those values
+4. ``Merger.apply``, in the one process that owns the course gradebook, writes those values
    through nbgrader's ``Gradebook`` API (``update_or_create_*``, ``find_grade``...): one student at
    a time, so no row is lost or duplicated (nbgrader's unique constraints hold; a re-run updates
    the same rows) and a run killed mid-way leaves whole students, never half of one.
@@ -150,45 +150,67 @@ def extract_record(db_url: str, course_id: str, assignment_id: str, student_id: 
         return record
 
 
-def apply_record(db_url: str, course_id: str, record: dict) -> None:
-    """Write one student's grading results into the course gradebook (the single writer)."""
-    from nbgrader.api import Gradebook
-    from sqlalchemy.exc import SAWarning
+class Merger:
+    """The one writer of the course gradebook during a run: one connection, one student a time."""
 
-    student = record.get("student")
-    if student is None:
-        return
-    with warnings.catch_warnings():  # nbgrader's add_submission trips SQLAlchemy's autoflush note
-        warnings.simplefilter("ignore", SAWarning)
-        _apply(Gradebook, db_url, course_id, student, record.get("submission"))
+    def __init__(self, db_url: str, course_id: str) -> None:
+        from nbgrader.api import Gradebook
 
+        self.gb = Gradebook(db_url, course_id)
 
-def _apply(gradebook_class: type, db_url: str, course_id: str, student: dict, submission) -> None:  # noqa: ANN001
-    fields = {k: v for k, v in student.items() if k != "id"}
-    with gradebook_class(db_url, course_id) as gb:
-        gb.update_or_create_student(student["id"], **fields)
-        if submission is None:
+    def __enter__(self) -> Merger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.gb.close()
+
+    def apply(self, record: dict) -> None:
+        """Write one student's grading results; all of them or, on an error, none."""
+        from sqlalchemy.exc import SAWarning
+
+        student = record.get("student")
+        if student is None:
             return
-        assignment, sid = submission["assignment"], student["id"]
-        extra = {}
-        if submission["timestamp"] is not None:
-            extra["timestamp"] = submission["timestamp"]
-        if submission["extension"] is not None:
-            extra["extension"] = timedelta(seconds=submission["extension"])
-        gb.update_or_create_submission(assignment, sid, **extra)
-        for name, notebook in submission["notebooks"].items():
-            nb = gb.find_submission_notebook(name, assignment, sid)
-            nb.flagged = notebook["flagged"]
-            nb.late_submission_penalty = notebook["late_submission_penalty"]
-            for cell, values in notebook["grades"].items():
-                grade = gb.find_grade(cell, name, assignment, sid)
-                for key in ("auto_score", "manual_score", "extra_credit", "needs_manual_grade"):
-                    setattr(grade, key, values[key])
-            for cell, values in notebook["comments"].items():
-                comment = gb.find_comment(cell, name, assignment, sid)
-                comment.auto_comment = values["auto_comment"]
-                comment.manual_comment = values["manual_comment"]
-        gb.db.commit()
+        with warnings.catch_warnings():  # nbgrader's add_submission trips an autoflush warning
+            warnings.simplefilter("ignore", SAWarning)
+            try:
+                _apply(self.gb, student, record.get("submission"))
+            except BaseException:
+                self.gb.db.rollback()
+                raise
+
+
+def apply_record(db_url: str, course_id: str, record: dict) -> None:
+    """Write one student's grading results into the course gradebook."""
+    with Merger(db_url, course_id) as merger:
+        merger.apply(record)
+
+
+def _apply(gb, student: dict, submission: dict | None) -> None:  # noqa: ANN001 - a Gradebook
+    fields = {k: v for k, v in student.items() if k != "id"}
+    gb.update_or_create_student(student["id"], **fields)
+    if submission is None:
+        return
+    assignment, sid = submission["assignment"], student["id"]
+    extra = {}
+    if submission["timestamp"] is not None:
+        extra["timestamp"] = submission["timestamp"]
+    if submission["extension"] is not None:
+        extra["extension"] = timedelta(seconds=submission["extension"])
+    gb.update_or_create_submission(assignment, sid, **extra)
+    for name, notebook in submission["notebooks"].items():
+        nb = gb.find_submission_notebook(name, assignment, sid)
+        nb.flagged = notebook["flagged"]
+        nb.late_submission_penalty = notebook["late_submission_penalty"]
+        for cell, values in notebook["grades"].items():
+            grade = gb.find_grade(cell, name, assignment, sid)
+            for key in ("auto_score", "manual_score", "extra_credit", "needs_manual_grade"):
+                setattr(grade, key, values[key])
+        for cell, values in notebook["comments"].items():
+            comment = gb.find_comment(cell, name, assignment, sid)
+            comment.auto_comment = values["auto_comment"]
+            comment.manual_comment = values["manual_comment"]
+    gb.db.commit()
 
 
 def integrity_check(db_url: str) -> str:

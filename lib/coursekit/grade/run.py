@@ -198,9 +198,10 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
 
 def _run_engine(course, options, setup, tasks, master, journal) -> int:  # noqa: ANN001
     """Grade the tasks with the chosen engine; merge and journal each result as it comes."""
-    from tqdm import tqdm
+    import tqdm as progress
 
-    bar = tqdm(
+    progress.tqdm.monitor_interval = 0  # no monitor thread: the pool forks its workers
+    bar = progress.tqdm(
         total=len(tasks),
         desc=f"grading {options.assignment_id}",
         unit="submission",
@@ -210,10 +211,12 @@ def _run_engine(course, options, setup, tasks, master, journal) -> int:  # noqa:
     )
     counts = {"done": 0, "problem": 0, "error": 0}
 
+    merger = gradebook.Merger(course.db_url, course.course_id)
+
     def on_result(result: Result) -> None:
         record = result.record
         if record and record.get("student"):
-            gradebook.apply_record(course.db_url, course.course_id, record)
+            merger.apply(record)
         entry = result.to_dict()
         entry.pop("record", None)
         entry["in_gradebook"] = bool(record and record.get("submission"))
@@ -245,6 +248,7 @@ def _run_engine(course, options, setup, tasks, master, journal) -> int:  # noqa:
         raise
     finally:
         bar.close()
+        merger.gb.close()
     return counts["done"]
 
 

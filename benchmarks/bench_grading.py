@@ -1,0 +1,248 @@
+"""Grading speed: `course grade --workers 2` against serial `nbgrader autograde`, in one run.
+
+Both grade the same batch (default 20 submissions of the demo problem set whose notebook imports
+torch, ``coursekit.grade.democourse``; ``--course real`` takes ``ps1_power_method`` with the
+repository's nbgrader_config.py instead) from identical copies of one course, one after the
+other. Reported: the ratio of the two wall times, the cost per submission, the peak memory of
+each worker (the worker process alone, and with the kernel under it), and the floor: starting a
+plain kernel and running ``import torch`` in it (median of a few), which every submission pays;
+on W workers the batch cannot take less than N x floor / W.
+
+Serial nbgrader runs as instructors run it (its default kernel, no limits); `course grade` also
+generates feedback, merges into the gradebook, exports and writes the report. The machine is
+shared: run it when it is quiet, and compare the numbers of one run with each other.
+Usage: ``python benchmarks/bench_grading.py [--submissions N] [--workers W] [--course demo|real]``.
+Prints a Markdown table for the README and writes benchmarks/results/grading.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env.pop("JUPYTER_PATH", None)
+    return env
+
+
+# ----------------------------------------------------------------------------- the batch
+
+
+def demo_course(root: Path, n: int) -> str:
+    from coursekit.grade import democourse
+
+    democourse.make_course(root, with_torch=True)
+    subprocess.run(
+        [sys.executable, "-m", "coursekit.cli", "release"], cwd=root, env=environment(), check=True
+    )
+    kinds = democourse.GOOD_KINDS
+    for i in range(n):
+        democourse.write_submission(root, f"student{i:03d}", kinds[i % len(kinds)])
+    return democourse.ASSIGNMENT
+
+
+def real_course(root: Path, n: int) -> str:
+    """ps1 with the repository's config: the reference answer, the release, and in between."""
+    aid = "ps1_power_method"
+    root.mkdir(parents=True)
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    for folder in ("solutions", "assignments"):
+        shutil.copytree(ROOT / folder, root / folder)
+    source = json.loads((root / "solutions" / aid / f"{aid}.ipynb").read_text())
+    answers = {}
+    for cell in source["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            lines = "".join(cell["source"]).splitlines()
+            kept = [line for line in lines if "SOLUTION" not in line]
+            answers[meta["grade_id"]] = "\n".join(kept)
+    released = (root / "assignments" / aid / f"{aid}.ipynb").read_text()
+    for i in range(n):
+        notebook = json.loads(released)
+        if i % 4:
+            for cell in notebook["cells"]:
+                grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+                cell["source"] = answers.get(grade_id, cell["source"])
+        folder = root / "submitted" / f"student{i:03d}" / aid
+        folder.mkdir(parents=True)
+        (folder / f"{aid}.ipynb").write_text(json.dumps(notebook))
+    subprocess.run(
+        [sys.executable, "-m", "coursekit.cli", "release", aid],
+        cwd=root,
+        env=environment(),
+        check=True,
+        capture_output=True,
+    )
+    return aid
+
+
+# ----------------------------------------------------------------------------- measuring
+
+
+class TreeSampler:
+    """Samples, every 0.1 s, the memory of each grading worker and of the kernels under it."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.worker = {}  # worker pid -> peak RSS of the worker process
+        self.tree = {}  # worker pid -> peak RSS of the worker and all its descendants
+        self.kernel = 0
+        self.parent = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                top = psutil.Process(self.pid)
+                self.parent = max(self.parent, top.memory_info().rss)
+                for child in top.children():  # the workers (forked by `course grade`)
+                    own = child.memory_info().rss
+                    below = [p.memory_info().rss for p in child.children(recursive=True)]
+                    self.worker[child.pid] = max(self.worker.get(child.pid, 0), own)
+                    self.tree[child.pid] = max(self.tree.get(child.pid, 0), own + sum(below))
+                    self.kernel = max([self.kernel, *below])
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(
+    command: list[str], cwd: Path, env: dict, sample: bool = False
+) -> tuple[float, float, object]:
+    """Wall seconds, CPU seconds of the whole process tree, and the memory sampler."""
+    cpu = cpu_of_children()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    sampler = TreeSampler(proc.pid) if sample else None
+    if sampler:
+        sampler.thread.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    if sampler:
+        sampler.stop.set()
+        sampler.thread.join()
+    if proc.returncode != 0 and "autograde" not in command:
+        raise SystemExit(f"{' '.join(command[:4])} failed:\n{err.decode()[-2000:]}")
+    return seconds, cpu_of_children() - cpu, sampler
+
+
+def floor_seconds(repeats: int) -> float:
+    """Median time to start a plain python3 kernel, run ``import torch``, and shut it down."""
+    from jupyter_client.manager import start_new_kernel
+
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        manager, client = start_new_kernel(kernel_name="python3")
+        client.execute_interactive("import torch", timeout=120)
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--submissions", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--course", choices=("demo", "real"), default="demo")
+    parser.add_argument("--floor-repeats", type=int, default=5)
+    args = parser.parse_args()
+    n, workers = args.submissions, args.workers
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        base = Path(tmp) / "base"
+        build = demo_course if args.course == "demo" else real_course
+        aid = build(base, n)
+        serial_root, parallel_root = Path(tmp) / "serial", Path(tmp) / "parallel"
+        shutil.copytree(base, serial_root)
+        shutil.copytree(base, parallel_root)
+        env = environment()
+
+        floor = floor_seconds(args.floor_repeats)
+        nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+        serial, serial_cpu, _ = timed([nbgrader, "autograde", aid], serial_root, env)
+        command = [sys.executable, "-m", "coursekit.cli", "grade", aid, "--workers", str(workers)]
+        grade = [*command, "--no-progress"]
+        parallel, parallel_cpu, sampler = timed(grade, parallel_root, env, sample=True)
+        rerun, rerun_cpu, _ = timed(grade, parallel_root, env)
+
+        with open(parallel_root / "reports" / aid / "grades.csv") as f:
+            statuses = [line.split(",")[-3] for line in f.read().splitlines()[1:]]
+    ideal = n * floor / workers
+    result = {
+        "course": args.course,
+        "assignment": aid,
+        "submissions": n,
+        "workers": workers,
+        "cpus": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0],
+        "serial_nbgrader_s": round(serial, 2),
+        "course_grade_s": round(parallel, 2),
+        "ratio": round(serial / parallel, 2),
+        "serial_per_submission_s": round(serial / n, 3),
+        "course_grade_per_submission_s": round(parallel / n, 3),
+        "floor_kernel_start_import_torch_s": round(floor, 3),
+        "floor_batch_s": round(ideal, 2),
+        "course_grade_over_floor": round(parallel / ideal, 2),
+        "serial_cpu_per_submission_s": round(serial_cpu / n, 3),
+        "course_grade_cpu_per_submission_s": round(parallel_cpu / n, 3),
+        "rerun_nothing_to_grade_s": round(rerun, 2),
+        "rerun_cpu_s": round(rerun_cpu, 2),
+        "peak_worker_rss_mib": [round(v / MIB) for v in sampler.worker.values()],
+        "peak_worker_with_kernel_rss_mib": [round(v / MIB) for v in sampler.tree.values()],
+        "peak_kernel_rss_mib": round(sampler.kernel / MIB),
+        "peak_parent_rss_mib": round(sampler.parent / MIB),
+        "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
+    }
+    out = ROOT / "benchmarks" / "results" / "grading.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    worker = max(result["peak_worker_rss_mib"], default=0)
+    with_kernel = max(result["peak_worker_with_kernel_rss_mib"], default=0)
+    print(
+        f"| batch | serial nbgrader | course grade --workers {workers} | ratio | "
+        "wall per submission (serial / course grade) | CPU per submission (serial / course "
+        "grade) | floor (kernel + import torch) | course grade / floor | peak RSS per worker "
+        "(alone / with kernel) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    print(
+        f"| {n} x {aid} | {serial:.1f} s | {parallel:.1f} s | {serial / parallel:.2f}x | "
+        f"{serial / n:.2f} s / {parallel / n:.2f} s | {serial_cpu / n:.2f} s / "
+        f"{parallel_cpu / n:.2f} s | {floor:.2f} s, so {ideal:.1f} s for the batch | "
+        f"{parallel / ideal:.2f}x | {worker} / {with_kernel} MiB |"
+    )
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
