@@ -124,6 +124,9 @@ def collect(
 
 
 def run(args: argparse.Namespace) -> int:
+    from coursekit.grade.course import put_tools_on_path
+
+    put_tools_on_path()  # before nbgrader is imported
     from coursekit.grade.course import CourseError, find_root
 
     archive = args.archive.resolve()

@@ -71,6 +71,9 @@ def release(
 
 
 def run(args: argparse.Namespace) -> int:
+    from coursekit.grade.course import put_tools_on_path
+
+    put_tools_on_path()  # before nbgrader is imported
     from coursekit.grade.course import find_root
 
     root = find_root(args.course)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 from pathlib import Path
 
 FIGURES = "figures"
@@ -67,6 +68,13 @@ def part_statistics(rows: list[dict], parts: dict[str, float]) -> dict[str, tupl
 
 
 # ----------------------------------------------------------------------------- figures
+
+
+def warm_up() -> None:
+    """Import matplotlib and load its fonts (about a second), e.g. while a core is idle."""
+    fig, ax = _figure(1, 1)
+    ax.plot([0, 1])
+    fig.savefig(io.BytesIO(), format="png")
 
 
 def _figure(width: float, height: float):  # noqa: ANN202

@@ -89,8 +89,22 @@ def last_error(log: str) -> str:
     return "no details (see the log)"
 
 
+def skip_unused_imports() -> None:
+    """Keep jsonschema from building 39 IRI parsers (1-3 s) when nbformat is first imported.
+
+    jsonschema registers its "iri" format checkers only if ``rfc3987_syntax`` imports, and
+    compiles that package's grammars at import time. nbformat validates with fastjsonschema and
+    its schema has no IRI formats, so nothing nbgrader does needs them. Call before nbgrader is
+    imported; it changes nothing if jsonschema is loaded already.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # None: "import rfc3987_syntax" fails
+
+
 def put_tools_on_path() -> None:
-    """nbgrader runs ``alembic`` from PATH when it creates a gradebook: find ours."""
+    """nbgrader runs ``alembic`` from PATH when it creates a gradebook: find ours. (This runs
+    before nbgrader is imported, so it also skips the unused imports.)"""
+    skip_unused_imports()
     tools = str(Path(sys.executable).parent)
     if tools not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = tools + os.pathsep + os.environ.get("PATH", "")

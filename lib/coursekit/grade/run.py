@@ -210,6 +210,7 @@ def _run_engine(course, options, setup, tasks, master, journal) -> int:  # noqa:
         dynamic_ncols=True,
     )
     counts = {"done": 0, "problem": 0, "error": 0}
+    parallel = len(tasks) if options.scheduler else options.workers or os.cpu_count() or 1
 
     merger = gradebook.Merger(course.db_url, course.course_id)
 
@@ -222,6 +223,11 @@ def _run_engine(course, options, setup, tasks, master, journal) -> int:  # noqa:
         entry["in_gradebook"] = bool(record and record.get("submission"))
         journal.append(entry)
         counts["done"] += 1
+        if len(tasks) - counts["done"] < parallel and not counts.get("warm"):
+            counts["warm"] = 1  # a core is free from now on: load the report's plotting now
+            from coursekit import report
+
+            report.warm_up()
         if result.status in ("problem", "error"):
             counts[result.status] += 1
         bar.set_postfix(problems=counts["problem"], errors=counts["error"], refresh=False)

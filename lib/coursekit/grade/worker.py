@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from coursekit.grade import gradebook, precheck, reasons
-from coursekit.grade.course import load_app
+from coursekit.grade.course import load_app, put_tools_on_path
 from coursekit.grade.limited_kernel import FALLBACK_EVENTS
 from coursekit.grade.limits import Limits, nbgrader_overrides, write_kernelspec
 
@@ -102,6 +102,7 @@ class Grader:
             os.environ[name] = str(setup.threads)
         os.environ["PYTHONHASHSEED"] = os.environ.get("PYTHONHASHSEED", "0")
         os.chdir(self.root)
+        put_tools_on_path()
         from nbgrader.apps import AutogradeApp
 
         argv = [setup.assignment_id, *nbgrader_overrides(self.limits)]
