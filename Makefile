@@ -3,9 +3,9 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
-# Keep every tool offline and quiet about telemetry; seed Python's hashing.
+# Seed Python's hashing. (No MPLBACKEND here: the kernels must keep the inline backend, or
+# the chapters lose their figures.)
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export OMP_NUM_THREADS ?= 2
 
 STAMP := $(VENV)/.installed
