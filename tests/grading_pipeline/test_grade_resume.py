@@ -139,3 +139,14 @@ def test_dask_local_cluster_gives_the_same_rows(small_template: Path, graded_cla
         mine = gradebook.extract_record(url, "demo", ID, student)
         assert mine == gradebook.extract_record(ref, "demo", ID, student)
     assert (root / "feedback" / "correct_solution" / ID / f"{ID}.html").exists()
+
+
+def test_one_run_per_assignment_at_a_time(small_template: Path, tmp_path: Path) -> None:
+    root = copy_course(small_template, tmp_path / "course")
+    first = start_course_cli(root, "grade", ID, "--workers", "2", *GRADE_ARGS)
+    assert wait_until(lambda: (root / "reports" / ID / ".work").exists(), 60)
+    second = course_cli(root, "grade", ID, *GRADE_ARGS)
+    assert second.returncode == 1
+    assert "Another `course grade ps0_demo` is running" in second.stderr
+    first.communicate(timeout=300)
+    assert first.returncode == 0

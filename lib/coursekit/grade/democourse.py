@@ -283,6 +283,8 @@ def write_submission(root: Path, student: str, kind: str) -> Path:
     else:
         edit = KINDS[kind]
     notebook = edit(copy.deepcopy(released(root)))
+    if kind == "correct_loops":  # one submission with a time stamp, as nbgrader collect writes
+        (folder / "timestamp.txt").write_text("2026-01-15 09:30:00.000000 UTC")
     if kind == "wrong_file_name":
         target = folder / f"{ASSIGNMENT}-Copy1.ipynb"
     target.write_text(json.dumps(notebook, indent=1))

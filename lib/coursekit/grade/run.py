@@ -103,6 +103,21 @@ def load(root: Path, assignment_id: str) -> Course:
     return Course(root, app, cd.db_url, cd.course_id, submitted)
 
 
+def _lock(reports: Path, aid: str):  # noqa: ANN202 - the open lock file
+    """One ``course grade`` per assignment at a time (they would share a scratch folder)."""
+    import fcntl
+
+    handle = open(reports / ".lock", "w")  # noqa: SIM115 - held until the run ends
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise CourseError(
+            f"Another `course grade {aid}` is running on this course; wait for it to finish."
+        ) from None
+    return handle
+
+
 def cell_timeout(course: Course, options: Options) -> int:
     """``--timeout``, else ``Execute.timeout`` from the course's config, else the default."""
     if options.timeout is not None:
@@ -143,6 +158,8 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
         options, limits=replace(options.limits, timeout=cell_timeout(course, options))
     )
     reports = root / "reports" / aid
+    reports.mkdir(parents=True, exist_ok=True)
+    lock = _lock(reports, aid)
     work = reports / ".work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -184,6 +201,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
     csv_path, html_path = report.write_report(reports, aid, rows, _parts(course, aid, master))
     _export(course, aid)
     shutil.rmtree(work, ignore_errors=True)
+    lock.close()
     return Outcome(
         rows,
         finished,
