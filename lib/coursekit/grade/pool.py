@@ -13,6 +13,7 @@ itself; they also die with the parent if it is killed (``PR_SET_PDEATHSIG``).
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import multiprocessing as mp
 import os
@@ -48,6 +49,9 @@ def _serve(conn, setup: dict, log_path: str) -> None:  # noqa: ANN001 - runs in 
         except EOFError:
             return
         if message is None:
+            # multiprocessing ends a forked worker with os._exit: run the exit handlers now, so
+            # that helpers it started (the course's sandbox zygote) stop and are waited for.
+            atexit._run_exitfuncs()
             return
         conn.send(("result", grader.grade(Task(**message)).to_dict()))
 
@@ -96,7 +100,9 @@ class Slot:
         self.since = time.monotonic()
         self.conn.send(asdict(task))
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 0.0) -> None:
+        """Stop the worker: wait ``grace`` seconds for it to end by itself, then kill its tree."""
+        self.proc.join(timeout=grace)
         kill_tree(self.proc.pid)
         self.proc.join(timeout=5)
         self.conn.close()
@@ -142,9 +148,12 @@ def run_local(
                     on_result(failed_result(task, reason, spent, final=True))
         for slot in slots:
             slot.conn.send(None)
+        for slot in slots:
+            slot.stop(grace=10.0)
     finally:
         for slot in slots:
-            slot.stop()
+            if slot.proc.is_alive():
+                slot.stop()
 
 
 def _receive(slot: Slot, pending: deque, on_result: Callable[[Result], None]) -> None:
