@@ -23,9 +23,10 @@ BUDGET_MIB = 1.5 * 1024
 
 
 def chapters() -> list[Path]:
-    """Chapter files in table-of-contents order."""
+    """Chapter files (the executed notebooks of the "Chapters" part) in table-of-contents order."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    parts = [p for p in toc["parts"] if p.get("caption") == "Chapters"]
+    files = [c["file"] for part in parts for c in part["chapters"]]
     return [ROOT / f"{f}.md" for f in files if (ROOT / f"{f}.md").exists()]
 
 
