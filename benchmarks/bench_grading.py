@@ -10,10 +10,12 @@ on W workers the batch cannot take less than N x floor / W. The JSON also has th
 each run's process tree (``getrusage`` of waited-for children: a lower bound when kernels are
 killed rather than shut down, as the course's config does).
 
-Serial nbgrader runs as instructors run it (its default kernel, no limits); `course grade` also
-generates feedback, merges into the gradebook, exports and writes the report. The machine is
+Serial nbgrader runs as instructors run it (its default kernel, no limits). `course grade` also
+generates feedback, exports and writes the report, so the run also times serial
+``nbgrader generate_feedback`` and ``nbgrader export`` for a same-outputs ratio. The machine is
 shared: run it when it is quiet, and compare the numbers of one run with each other.
-Usage: ``python benchmarks/bench_grading.py [--submissions N] [--workers W] [--course demo|real]``.
+Usage: ``python benchmarks/bench_grading.py [--submissions N] [--workers W] [--course demo|real]
+[--rounds R]`` (R serial/parallel pairs, alternating; medians reported).
 Prints a Markdown table for the README and writes benchmarks/results/grading.json.
 """
 
@@ -172,33 +174,65 @@ def floor_seconds(repeats: int) -> float:
 # ----------------------------------------------------------------------------- main
 
 
+def one_round(base: Path, tmp: Path, aid: str, workers: int, env: dict) -> dict:
+    """Serial nbgrader, then `course grade`, each on a fresh copy of the course."""
+    serial_root, parallel_root = tmp / "serial", tmp / "parallel"
+    for root in (serial_root, parallel_root):
+        shutil.rmtree(root, ignore_errors=True)
+        shutil.copytree(base, root)
+    nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+    serial, serial_cpu, _ = timed([nbgrader, "autograde", aid], serial_root, env)
+    # What `course grade` also does, done the serial way: feedback, then nbgrader's export.
+    feedback, _, _ = timed([nbgrader, "generate_feedback", aid], serial_root, env)
+    export, _, _ = timed([nbgrader, "export"], serial_root, env)
+    command = [sys.executable, "-m", "coursekit.cli", "grade", aid, "--workers", str(workers)]
+    grade = [*command, "--no-progress"]
+    parallel, parallel_cpu, sampler = timed(grade, parallel_root, env, sample=True)
+    rerun, rerun_cpu, _ = timed(grade, parallel_root, env)
+    with open(parallel_root / "reports" / aid / "grades.csv") as f:
+        statuses = [line.split(",")[-3] for line in f.read().splitlines()[1:]]
+    return {
+        "serial": serial,
+        "feedback": feedback,
+        "export": export,
+        "parallel": parallel,
+        "serial_cpu": serial_cpu,
+        "parallel_cpu": parallel_cpu,
+        "rerun": rerun,
+        "rerun_cpu": rerun_cpu,
+        "sampler": sampler,
+        "statuses": statuses,
+        "load": os.getloadavg()[0],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--course", choices=("demo", "real"), default="demo")
+    parser.add_argument("--rounds", type=int, default=1, help="serial/parallel pairs (medians)")
     parser.add_argument("--floor-repeats", type=int, default=5)
     args = parser.parse_args()
     n, workers = args.submissions, args.workers
+    env = environment()
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         base = Path(tmp) / "base"
         build = demo_course if args.course == "demo" else real_course
         aid = build(base, n)
-        serial_root, parallel_root = Path(tmp) / "serial", Path(tmp) / "parallel"
-        shutil.copytree(base, serial_root)
-        shutil.copytree(base, parallel_root)
-        env = environment()
-
         floor = floor_seconds(args.floor_repeats)
-        nbgrader = str(Path(sys.executable).with_name("nbgrader"))
-        serial, serial_cpu, _ = timed([nbgrader, "autograde", aid], serial_root, env)
-        command = [sys.executable, "-m", "coursekit.cli", "grade", aid, "--workers", str(workers)]
-        grade = [*command, "--no-progress"]
-        parallel, parallel_cpu, sampler = timed(grade, parallel_root, env, sample=True)
-        rerun, rerun_cpu, _ = timed(grade, parallel_root, env)
+        rounds = [one_round(base, Path(tmp), aid, workers, env) for _ in range(args.rounds)]
 
-        with open(parallel_root / "reports" / aid / "grades.csv") as f:
-            statuses = [line.split(",")[-3] for line in f.read().splitlines()[1:]]
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    serial, parallel = median("serial"), median("parallel")
+    feedback, export = median("feedback"), median("export")
+    serial_cpu, parallel_cpu = median("serial_cpu"), median("parallel_cpu")
+    rerun, rerun_cpu = median("rerun"), median("rerun_cpu")
+    workers_peak = [v for r in rounds for v in r["sampler"].worker.values()]
+    trees_peak = [v for r in rounds for v in r["sampler"].tree.values()]
+    statuses = rounds[-1]["statuses"]
     ideal = n * floor / workers
     result = {
         "course": args.course,
@@ -206,10 +240,15 @@ def main() -> None:
         "submissions": n,
         "workers": workers,
         "cpus": os.cpu_count(),
-        "load_average_1min": os.getloadavg()[0],
+        "rounds": args.rounds,
+        "ratio_each_round": [round(r["serial"] / r["parallel"], 2) for r in rounds],
+        "load_average_1min_each_round": [round(r["load"], 2) for r in rounds],
         "serial_nbgrader_s": round(serial, 2),
         "course_grade_s": round(parallel, 2),
         "ratio": round(serial / parallel, 2),
+        "serial_feedback_s": round(feedback, 2),
+        "serial_export_s": round(export, 2),
+        "ratio_same_outputs": round((serial + feedback + export) / parallel, 2),
         "serial_per_submission_s": round(serial / n, 3),
         "course_grade_per_submission_s": round(parallel / n, 3),
         "floor_kernel_start_import_torch_s": round(floor, 3),
@@ -219,25 +258,26 @@ def main() -> None:
         "course_grade_cpu_per_submission_s": round(parallel_cpu / n, 3),
         "rerun_nothing_to_grade_s": round(rerun, 2),
         "rerun_cpu_s": round(rerun_cpu, 2),
-        "peak_worker_rss_mib": [round(v / MIB) for v in sampler.worker.values()],
-        "peak_worker_with_kernel_rss_mib": [round(v / MIB) for v in sampler.tree.values()],
-        "peak_kernel_rss_mib": round(sampler.kernel / MIB),
-        "peak_parent_rss_mib": round(sampler.parent / MIB),
+        "peak_worker_rss_mib": round(max(workers_peak, default=0) / MIB),
+        "peak_worker_with_kernel_rss_mib": round(max(trees_peak, default=0) / MIB),
+        "peak_kernel_rss_mib": round(max(r["sampler"].kernel for r in rounds) / MIB),
+        "peak_parent_rss_mib": round(max(r["sampler"].parent for r in rounds) / MIB),
         "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
     }
     out = ROOT / "benchmarks" / "results" / "grading.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n")
-    worker = max(result["peak_worker_rss_mib"], default=0)
-    with_kernel = max(result["peak_worker_with_kernel_rss_mib"], default=0)
+    worker, with_kernel = result["peak_worker_rss_mib"], result["peak_worker_with_kernel_rss_mib"]
     print(
-        f"| batch | serial nbgrader | course grade --workers {workers} | ratio | "
+        f"| batch | serial nbgrader autograde | course grade --workers {workers} | ratio "
+        "(with serial feedback + export) | "
         "per submission (serial / course grade) | floor: kernel + import torch (batch) | "
         "course grade / floor | peak RSS per worker (alone / with its kernel) |"
     )
     print("|---|---|---|---|---|---|---|---|")
     print(
-        f"| {n} x {aid} | {serial:.1f} s | {parallel:.1f} s | {serial / parallel:.2f}x | "
+        f"| {n} x {aid} | {serial:.1f} s | {parallel:.1f} s | {serial / parallel:.2f}x "
+        f"({result['ratio_same_outputs']:.2f}x) | "
         f"{serial / n:.2f} s / {parallel / n:.2f} s | {floor:.2f} s ({ideal:.1f} s) | "
         f"{parallel / ideal:.2f}x | {worker} / {with_kernel} MiB |"
     )
