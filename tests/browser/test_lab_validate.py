@@ -7,8 +7,7 @@ solution cell, runs all cells, presses nbgrader's Validate button and reads the 
 a correct answer validates, a wrong one shows the failure message.
 
 The notebook is assignments/ps1_power_method/ps1_power_method.ipynb (power_method(A, k):
-the top eigenvalue of a symmetric PSD matrix by k power iterations). Until that release
-exists, a small notebook in nbgrader's released format with the same task stands in.
+the top eigenvalue of a symmetric PSD matrix by k power iterations).
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 from browser_support import ROOT, watch_page
 
@@ -41,52 +39,20 @@ CORRECT = '''def power_method(A, k):
     return v @ A @ v
 '''
 
-# A common mistake: the loop is right but the function never returns its estimate (None).
-# (A wrong NUMBER would not do here: ps1's graded cells only check that power_method runs and
-# returns something; its numeric checks are hidden and run by the grader, not by Validate.)
+# The seed's own mistake: it returns the norm of the normalised iterate, which is always 1.0.
+# ps1's graded cells check the number visibly, so Validate reports it with the likely cause.
 WRONG = '''def power_method(A, k):
-    """Iterates, then forgets to return the estimate."""
+    """Iterates, then returns ||v|| of a normalised vector instead of the eigenvalue."""
     v = torch.ones(A.shape[0], dtype=A.dtype)  # (d,)
     for _ in range(k):
         v = A @ v
         v = v / v.norm()
-    estimate = v @ A @ v
+    return v.norm()
 '''
 
 LAB_START_TIMEOUT = 90  # seconds
 KERNEL_TIMEOUT_MS = 120_000
 VALIDATE_TIMEOUT_MS = 180_000
-
-
-def stand_in_notebook() -> nbformat.NotebookNode:
-    """A small notebook in nbgrader's released format: the ps1 task, a stub and a test cell."""
-
-    def meta(grade_id: str, *, solution=False, grade=False, locked=True, points=None) -> dict:
-        m = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3}
-        m |= {"solution": solution, "task": False}
-        if points is not None:
-            m["points"] = points
-        return {"nbgrader": m}
-
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    stub = "def power_method(A, k):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
-    test = (
-        "D = torch.diag(torch.tensor([3.0, 1.0, 0.5], dtype=torch.float64))\n"
-        "assert power_method(D, 50) is not None\n"
-        'assert abs(float(power_method(D, 50)) - 3.0) < 1e-8, "diag(3, 1, 0.5): expected 3.0"'
-    )
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("Write `power_method(A, k)`.", metadata=meta("intro")),
-        nbformat.v4.new_code_cell("import torch", metadata=meta("imports")),
-        nbformat.v4.new_code_cell(stub, metadata=meta("answer", solution=True, locked=False)),
-        nbformat.v4.new_code_cell(test, metadata=meta("test", grade=True, points=1)),
-    ]
-    return nb
 
 
 def lab_environment(base: Path) -> dict[str, str]:
@@ -112,12 +78,10 @@ def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1:<free port>, root = a temp folder with two copies of the notebook."""
     base = tmp_path_factory.mktemp("lab")
     root = base / "root"
+    assert RELEASED.is_file(), f"{RELEASED} is missing: run `course release ps1_power_method`"
     for name in ("correct", "wrong"):
         (root / name).mkdir(parents=True)
-        if RELEASED.is_file():
-            shutil.copy(RELEASED, root / name / "ps1_power_method.ipynb")
-        else:
-            nbformat.write(stand_in_notebook(), root / name / "ps1_power_method.ipynb")
+        shutil.copy(RELEASED, root / name / "ps1_power_method.ipynb")
     env = lab_environment(base)
     token = os.urandom(16).hex()
     log = (base / "lab.log").open("w")
@@ -243,4 +207,5 @@ def test_a_wrong_answer_shows_the_failure(context, lab, artifacts):
     assert "validation-failed" in classes, f"the dialog says:\n{text}"
     assert "The following cell failed:" in text
     assert "AssertionError" in text and "power_method(" in text, text
+    assert "expected 3.0, got 1.0" in text, text
     assert not watch.external_requests, watch.external_requests
