@@ -72,13 +72,18 @@ def copy_course(source: Path, dest: Path) -> Path:
     return dest
 
 
-def sandbox_processes() -> list[psutil.Process]:
-    """Processes running as a grading sandbox user (there should be none between runs)."""
+def sandbox_processes(root: Path | None = None) -> list[psutil.Process]:
+    """Processes running as a grading sandbox user (in ``root``, if given): none between runs."""
     found = []
     for proc in psutil.process_iter(["uids"]):
         uids = proc.info["uids"]
-        if uids is not None and uids.real >= SANDBOX_UID_BASE:
-            found.append(proc)
+        if uids is None or uids.real < SANDBOX_UID_BASE:
+            continue
+        try:
+            if root is None or Path(proc.cwd()).is_relative_to(root):
+                found.append(proc)
+        except psutil.Error:  # gone meanwhile, or a zombie
+            continue
     return found
 
 

@@ -194,7 +194,7 @@ def test_report_figures_feedback_and_export(graded_class: dict) -> None:
 
 def test_nothing_left_running_and_nothing_overwritten(graded_class: dict) -> None:
     root = graded_class["root"]
-    assert sandbox_processes() == []
+    assert sandbox_processes(root) == []
     victim = root / "submitted" / "correct_solution" / ID / f"{ID}.ipynb"
     assert victim.read_text().startswith("{")  # the write_outside student did not get through
     assert not list((root / "reports" / ID).glob(".work"))  # scratch space cleaned up

@@ -85,7 +85,7 @@ def test_real_problem_set_with_the_course_config(tmp_path: Path) -> None:
     assert "not valid JSON" in rows["malformed"]["reason"]
     url = gradebook.sqlite_url(root / "gradebook.db")
     assert gradebook.integrity_check(url) == "ok"
-    assert sandbox_processes() == []
+    assert sandbox_processes(root) == []
 
     feedback = (root / "feedback" / "reference" / ID / f"{ID}.html").read_text()
     assert "BEGIN HIDDEN TESTS" not in feedback

@@ -65,7 +65,7 @@ def test_interrupted_and_killed_runs_resume(class_template: Path, graded_class: 
     second.kill()
     second.communicate(timeout=30)
     assert wait_until(lambda: not any(p.is_running() for p in helpers), 20)
-    assert wait_until(lambda: not sandbox_processes(), 20)
+    assert wait_until(lambda: not sandbox_processes(root), 20)
     after_second = len(journal_lines(root))
 
     # 3. The next run grades only what is left, and the result is that of one whole run.
@@ -117,7 +117,7 @@ def test_a_killed_worker_is_replaced_and_its_student_retried(small_template: Pat
         "slow",
         "no_submission",
     }
-    assert wait_until(lambda: not sandbox_processes(), 20)
+    assert wait_until(lambda: not sandbox_processes(root), 20)
 
 
 def test_dask_local_cluster_gives_the_same_rows(small_template: Path, graded_class, tmp_path):

@@ -144,7 +144,7 @@ def test_bounded_fork_bomb_is_stopped(kernel) -> None:  # noqa: ANN001
 
 
 def test_crash_is_reported_and_nothing_is_left_running(kernel) -> None:  # noqa: ANN001
-    manager, client, folder, _ = kernel
+    manager, client, folder, workdir = kernel
     run(client, "import subprocess; subprocess.Popen(['sleep', '300'])")
     with pytest.raises(Exception):  # noqa: B017 - the kernel dies: no reply
         run(client, "import ctypes; ctypes.string_at(0)", timeout=5)
@@ -152,7 +152,7 @@ def test_crash_is_reported_and_nothing_is_left_running(kernel) -> None:  # noqa:
     exits = [e for e in events(folder) if e["kind"] == "exit"]
     assert exits and exits[-1]["signal"] == 11
     if os.geteuid() == 0:
-        assert wait_until(lambda: not sandbox_processes(), 10)
+        assert wait_until(lambda: not sandbox_processes(workdir), 10)
 
 
 def test_the_kernel_program_needs_nothing_from_the_course() -> None:

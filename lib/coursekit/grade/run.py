@@ -143,6 +143,29 @@ def grader_fingerprint(course: Course, assignment_id: str, limits: Limits) -> st
     return plan.fingerprint([config, checks], [source], {"limits": asdict(limits)})
 
 
+def choose_tasks(
+    course: Course, options: Options, students: list[str], journal: plan.Journal
+) -> tuple[list[Task], int]:
+    """The students to grade now (new, changed, or no longer in the course) and how many stay."""
+    aid = options.assignment_id
+    grader = grader_fingerprint(course, aid, options.limits)
+    done = journal.load()
+    in_db = gradebook.submitted_students(course.db_url, course.course_id, aid)
+    autograded = course.root / course.app.coursedir.autograded_directory
+    tasks, reused = [], 0
+    for sid in students:
+        folder = course.submitted / sid / aid
+        if not folder.is_dir():
+            continue
+        key = plan.submission_key(folder, grader)
+        graded = (autograded / sid / aid).is_dir()
+        if options.force or not plan.is_current(done.get(sid), key, sid in in_db, graded):
+            tasks.append(Task(sid, key))
+        else:
+            reused += 1
+    return tasks, reused
+
+
 def budget_seconds(master: dict[str, list[dict]], limits: Limits) -> float:
     """Wall-clock budget of one submission: every code cell may use its timeout twice, and more."""
     cells = sum(1 for cells in master.values() for c in cells if c["cell_type"] == "code")
@@ -168,22 +191,8 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
     master = gradebook.master_cells(gradebook.sqlite_url(snapshot), course.course_id, aid)
 
     students = plan.discover_students(course.submitted)
-    grader = grader_fingerprint(course, aid, options.limits)
     journal = plan.Journal(reports / plan.JOURNAL)
-    done = journal.load()
-    in_db = gradebook.submitted_students(course.db_url, course.course_id, aid)
-    tasks = []
-    for sid in students:
-        folder = course.submitted / sid / aid
-        if not folder.is_dir():
-            continue
-        key = plan.submission_key(folder, grader)
-        autograded = (root / course.app.coursedir.autograded_directory / sid / aid).is_dir()
-        if options.force or not plan.is_current(done.get(sid), key, sid in in_db, autograded):
-            tasks.append(Task(sid, key))
-    with_folder = sum((course.submitted / s / aid).is_dir() for s in students)
-    reused = with_folder - len(tasks)
-
+    tasks, reused = choose_tasks(course, options, students, journal)
     setup = Setup(
         root=str(root),
         assignment_id=aid,
