@@ -19,11 +19,11 @@ which lets student code read Python but not the course. It forks:
   (``PR_SET_NO_NEW_PRIVS``), installs the in-kernel guards (``kernel_guard``: no writes outside
   the submission folder, capped output) and runs ipykernel.
 * the **parent** stays as a watchdog. It is a child subreaper, so every process the kernel
-  starts stays its descendant even if orphaned. Every 0.1 s, whenever a child ends (at most 20
+  starts stays its descendant even if orphaned. Every 0.25 s, whenever a child ends (at most 20
   times a second), and at once when the kernel's fork wrapper reports a fork that failed for
-  lack of processes, it counts them: more than ``max_procs`` (a fork bomb), or more than
-  ``memory_mb`` of resident memory between them while the machine runs short (fork then
-  allocate), and it kills them all, keeping the kernel; if that goes on for 5 s, it kills the
+  lack of processes, it counts them (from /proc): more than ``max_procs`` (a fork bomb), or
+  more than ``memory_mb`` of resident memory between them while the machine runs short (fork
+  then allocate), and it kills them all, keeping the kernel; if that goes on for 5 s, it kills the
   kernel too. When the kernel exits it kills whatever is left (the subreaper sees even
   double-forked daemons), gives the files back to the launcher's user, and exits with the
   kernel's status, so that jupyter_client sees a dead kernel at once.
@@ -51,7 +51,7 @@ from pathlib import Path
 MB = 1024 * 1024
 THREAD_MARGIN = 64  # RLIMIT_NPROC counts threads too: ipykernel, zmq and torch threads
 SANDBOX_UID_BASE = 2_000_000
-POLL_SECONDS = 0.1
+POLL_SECONDS = 0.25  # a failed fork wakes the watchdog at once (the alarm pipe)
 CHECK_GAP_SECONDS = 0.05  # at most 20 checks a second, however many children end
 STRIKE_GAP_SECONDS = 1.0  # killing extras counts as one strike per second at most
 STRIKES_BEFORE_KILLING_KERNEL = 5  # so a bomb that persists 5 s takes the kernel with it
@@ -282,14 +282,58 @@ def run_kernel(args: argparse.Namespace, uid: int | None, keep_read: bool, kerne
 # ----------------------------------------------------------------------------- the watchdog
 
 
+def _process_table() -> dict[int, int]:
+    """Parent pid of every live (not zombie) process, read from /proc (no psutil: it is fast)."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                line = stat.read()
+        except OSError:
+            continue
+        state, ppid = line[line.rindex(b")") + 2 :].split()[:2]  # the name may hold spaces
+        if state != b"Z":
+            table[int(name)] = int(ppid)
+    return table
+
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid, ppid in _process_table().items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _resident_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * resource.getpagesize()
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _memory_is_short() -> bool:
+    """Less than max(1 GiB, 5 %) of the machine's memory available."""
+    info = {}
+    with open("/proc/meminfo", "rb") as meminfo:
+        for line in meminfo:
+            key, value = line.split(b":", 1)
+            info[key] = int(value.split()[0]) * 1024
+    total, available = info.get(b"MemTotal", 0), info.get(b"MemAvailable", 0)
+    return available < max(1024 * MB, total // 20)
+
+
 class Watchdog:
     """Counts the kernel's descendants and kills them when they exceed the limits."""
 
     def __init__(self, kernel_pid: int, args: argparse.Namespace, events: Events) -> None:
-        import psutil
-
-        self.psutil = psutil
-        self.me = psutil.Process()
         self.kernel_pid = kernel_pid
         self.max_procs = args.max_procs
         self.memory = args.memory_mb * MB
@@ -298,25 +342,16 @@ class Watchdog:
         self.stopped = False
         self.last_strike = -STRIKE_GAP_SECONDS
 
-    def extras(self) -> list:
-        """Every descendant process except the kernel itself."""
-        try:
-            found = self.me.children(recursive=True)
-        except self.psutil.Error:
-            return []
-        return [p for p in found if p.pid != self.kernel_pid]
+    def extras(self) -> list[int]:
+        """Every live descendant process except the kernel itself."""
+        return [p for p in _descendants(os.getpid()) if p != self.kernel_pid]
 
     def check(self) -> None:
         procs = self.extras()
         if len(procs) > self.max_procs:
             self.strike("fork_limit", procs, count=len(procs), limit=self.max_procs)
-        elif procs and self.machine_is_short_of_memory():
-            rss = 0
-            for proc in procs:
-                try:
-                    rss += proc.memory_info().rss
-                except self.psutil.Error:
-                    pass
+        elif procs and _memory_is_short():
+            rss = sum(_resident_bytes(p) for p in procs)
             if rss > self.memory:  # forked children share pages: only act when memory is short
                 self.strike("memory_limit", procs, rss_mb=rss // MB, limit_mb=self.memory // MB)
         if self.strikes >= STRIKES_BEFORE_KILLING_KERNEL and not self.stopped:
@@ -324,11 +359,7 @@ class Watchdog:
             self.events.write("kernel_stopped", why="the limits were hit for seconds on end")
             self.kill_kernel()
 
-    def machine_is_short_of_memory(self) -> bool:
-        memory = self.psutil.virtual_memory()
-        return memory.available < max(1024 * MB, memory.total // 20)
-
-    def strike(self, kind: str, procs: list, **fields: object) -> None:
+    def strike(self, kind: str, procs: list[int], **fields: object) -> None:
         now = time.monotonic()
         if now - self.last_strike >= STRIKE_GAP_SECONDS:
             self.strikes += 1
@@ -336,18 +367,15 @@ class Watchdog:
             self.events.write(kind, **fields)
         self.kill(procs)
 
-    def kill(self, procs: list) -> None:
-        for proc in procs:
+    def kill(self, procs: list[int]) -> None:
+        for pid in procs:
             try:
-                proc.kill()
-            except self.psutil.Error:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
                 pass
 
     def kill_kernel(self) -> None:
-        try:
-            os.kill(self.kernel_pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        self.kill([self.kernel_pid])
 
 
 def _reap(kernel_pid: int) -> int | None:
