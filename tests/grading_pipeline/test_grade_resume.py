@@ -38,6 +38,14 @@ def rows_without_time(root: Path) -> dict[str, dict]:
         }
 
 
+def alive(proc: psutil.Process) -> bool:
+    """Running, and not a zombie (those wait for init to reap them; they run nothing)."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def descendants(pid: int) -> list[psutil.Process]:
     try:
         return psutil.Process(pid).children(recursive=True)
@@ -64,7 +72,7 @@ def test_interrupted_and_killed_runs_resume(class_template: Path, graded_class: 
     helpers = descendants(second.pid)
     second.kill()
     second.communicate(timeout=30)
-    assert wait_until(lambda: not any(p.is_running() for p in helpers), 20)
+    assert wait_until(lambda: not any(alive(p) for p in helpers), 20)
     assert wait_until(lambda: not sandbox_processes(root), 20)
     after_second = len(journal_lines(root))
 
