@@ -460,7 +460,14 @@ def main(argv: list[str] | None = None) -> int:
             _let_through(private.parent)
         events = Events.open(workdir)  # after the chown: stays root's
         kernel["events_fd"] = events.guard_descriptor()
-        events.write("start", uid=uid, sandbox=why, pid=os.getpid(), workdir=str(workdir))
+        events.write(
+            "start",
+            uid=uid,
+            sandbox=why,
+            pid=os.getpid(),
+            workdir=str(workdir),
+            private=str(private),
+        )
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
         alarm_read, kernel["alarm_fd"] = os.pipe()
         kernel_pid = os.fork()

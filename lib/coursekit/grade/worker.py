@@ -203,19 +203,24 @@ class Grader:
         return bool(outcome["success"]), log
 
     def _stop_sandbox(self, events: list[dict]) -> None:
-        """Kill whatever the student's kernels left running: every process of their users."""
-        uids = {e["uid"] for e in events if e["kind"] == "start" and isinstance(e.get("uid"), int)}
-        if os.geteuid() != 0 or not uids:
-            return
-        import psutil
+        """Kill whatever the student's kernels left running (every process of their users) and
+        remove their private folders (a kernel killed outright cannot remove its own)."""
+        starts = [e for e in events if e["kind"] == "start"]
+        uids = {e["uid"] for e in starts if isinstance(e.get("uid"), int)}
+        if os.geteuid() == 0 and uids:
+            import psutil
 
-        for proc in psutil.process_iter(["uids"]):
-            ids = proc.info["uids"]
-            if ids is not None and ids.real in uids:
-                try:
-                    proc.kill()  # no waiting: what is left is a zombie for init to reap
-                except psutil.Error:
-                    pass
+            for proc in psutil.process_iter(["uids"]):
+                ids = proc.info["uids"]
+                if ids is not None and ids.real in uids:
+                    try:
+                        proc.kill()  # no waiting: what is left is a zombie for init to reap
+                    except psutil.Error:
+                        pass
+        for start in starts:
+            private = start.get("private")
+            if isinstance(private, str) and Path(private).name.startswith("coursekit-kernel-"):
+                shutil.rmtree(private, ignore_errors=True)
 
     def _install(self, scratch: Path, sid: str, aid: str, graded: bool) -> None:
         """Move the student's autograded and feedback folders into the course (replacing)."""
