@@ -37,7 +37,7 @@ EXPECTED = {
     "malformed_json": (0, "error", "malformed notebook ps0_demo.ipynb: not valid JSON", None),
     "wrong_file_name": (0, "error", "wrong file name: found 'ps0_demo-Copy1.ipynb'", None),
     "missing_notebook": (0, "error", "missing notebook: no 'ps0_demo.ipynb'", None),
-    "deleted_cell": (3, "problem", "deleted cell 'test_mean'", ["test_mean"]),
+    "deleted_cell": (3, "problem", "deleted cell 'test_mean': not graded, scored 0", ["test_mean"]),
     "duplicated_cell": (0, "error", "duplicated cell 'squares'", None),
     "deleted_metadata": (
         4,

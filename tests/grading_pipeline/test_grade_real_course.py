@@ -53,6 +53,10 @@ def write_class(root: Path) -> None:
         "exits_after_answering": answered("import os\nos._exit(0)"),
         "writes_outside": answered(f"open({str(root / 'gradebook.db')!r}, 'w').write('x')"),
     }
+    deleted = answered()
+    test_ids = [c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in deleted["cells"]]
+    del deleted["cells"][test_ids.index("power_method_float32")]  # a graded test cell
+    notebooks["deleted_test_cell"] = deleted
     for student, notebook in notebooks.items():
         folder = root / "submitted" / student / ID
         folder.mkdir(parents=True)
@@ -81,6 +85,9 @@ def test_real_problem_set_with_the_course_config(tmp_path: Path) -> None:
     assert "the kernel exited with code 0" in exits["reason"]
     outside = rows["writes_outside"]
     assert outside["status"] == "problem" and "outside the submission folder" in outside["reason"]
+    deleted = rows["deleted_test_cell"]  # the course's pipeline restores and grades it
+    assert (deleted["total"], deleted["status"]) == (full, "problem")
+    assert "deleted cell 'power_method_float32': restored from the master copy" in deleted["reason"]
     assert (rows["malformed"]["total"], rows["malformed"]["status"]) == ("0", "error")
     assert "not valid JSON" in rows["malformed"]["reason"]
     url = gradebook.sqlite_url(root / "gradebook.db")

@@ -6,7 +6,8 @@ to do with it:
 
 * a missing notebook or a wrong file name: nbgrader finds nothing to grade (score 0);
 * malformed JSON: nbgrader cannot read the notebook (score 0);
-* a deleted graded cell: its part gets no autograde score (0, flagged for manual grading);
+* a deleted graded cell: plain nbgrader gives its part no score (0, flagged for manual grading);
+  a course pipeline may restore it from the master copy (``worker`` says which happened);
 * deleted nbgrader metadata: the cell is no longer known to nbgrader, same effect;
 * a duplicated cell: nbgrader 0.9 rejects the notebook (its DeduplicateIds step empties the
   metadata of the earlier copies, which its metadata check then refuses; score 0);
@@ -20,17 +21,27 @@ submission at all. The master copy of the cells comes from the gradebook
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One thing wrong with a submission, in one line."""
+    """One thing wrong with a submission, in one line (``cells``: the graded cells concerned)."""
 
     kind: str
     message: str
     fatal: bool = False
+    cells: tuple[str, ...] = ()
+
+
+HIDDEN_TESTS = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", re.DOTALL)
+
+
+def released_source(source: str) -> str:
+    """A master cell's source as students got it: hidden tests removed, outer blanks stripped."""
+    return HIDDEN_TESTS.sub("", source).strip()
 
 
 def _short(names: list[str], limit: int = 3) -> str:
@@ -114,16 +125,15 @@ def check_cells(notebook: dict, master: list[dict], name: str) -> list[Finding]:
     for cell in master:
         if cell["name"] in seen:
             continue
-        source = cell["source"].strip()
+        source = released_source(cell["source"])
         (stripped if source and source in bare_sources else deleted).append(cell["name"])
-    if stripped:
-        message = f"nbgrader metadata deleted from cell {_short(stripped)}: not graded, scored 0"
-        findings.append(Finding("deleted_metadata", prefix + message))
-    if deleted:
-        graded = [n for n in deleted if _kind(master, n) in ("grade", "solution", "task")]
-        effect = "its part scores 0" if graded else "nbgrader ignores it"
-        message = f"deleted cell {_short(deleted)}: {effect}"
-        findings.append(Finding("deleted_cells", prefix + message))
+    for kind, names, what in (
+        ("deleted_metadata", stripped, "nbgrader metadata deleted from cell"),
+        ("deleted_cells", deleted, "deleted cell"),
+    ):
+        if names:
+            graded = tuple(n for n in names if _kind(master, n) in ("grade", "task"))
+            findings.append(Finding(kind, f"{prefix}{what} {_short(names)}", cells=graded))
     retyped = []
     for cell in master:
         types = seen.get(cell["name"], [])

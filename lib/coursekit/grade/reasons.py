@@ -17,6 +17,7 @@ the reason) or ``error`` (nbgrader could not grade it: every part scores 0).
 from __future__ import annotations
 
 import json
+import re
 import signal
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from coursekit.grade.precheck import Finding
 # What a dead kernel leaves: nbclient's error, nbgrader's log, or the note that the course's
 # SafeExecute (coursekit.grading.nbgrader_glue) puts on the first cell it could not run.
 KERNEL_STOPPED = "the kernel stopped before this cell"
-DEATH_MARKERS = ("DeadKernelError", "Kernel died", "kernel died", "The kernel stopped while")
+DEATH_MARKERS = ("DeadKernelError", "Kernel died", "kernel died")
+SAFE_EXECUTE_STOP = re.compile(r"The kernel stopped while executing the notebook \((\w+)")
 # Which process of a fork bomb meets the limit first, and whether the watchdog or the limit
 # stops it, is a race: the reason says only what is certain.
 FORK_BOMB = "fork bomb: stopped at the process limit (the extra processes were killed)"
@@ -65,8 +67,10 @@ def notebook_findings(path: Path, timeout: int) -> list[Finding]:
     found: dict[str, list[str]] = {}
     for index, cell in enumerate(notebook.get("cells", [])):
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-            if output.get("output_type") == "stream" and KERNEL_STOPPED in str(output.get("text")):
-                found.setdefault("kernel_stopped", []).append(_cell_label(index, cell))
+            text = str(output.get("text"))
+            if output.get("output_type") == "stream" and KERNEL_STOPPED in text:
+                if "Timeout" not in text:  # a time-out is reported as such, from its error
+                    found.setdefault("kernel_stopped", []).append(_cell_label(index, cell))
             if output.get("output_type") != "error":
                 continue
             kind = _error_kind(output.get("ename", ""), str(output.get("evalue", "")))
@@ -132,7 +136,10 @@ def kernel_death(
     events: list[dict], log: str, where: str = "while running the notebook", graded: bool = False
 ) -> Finding | None:
     """How the kernel died, if it did (the launcher's exit event, nbgrader's log)."""
-    died = any(marker in log for marker in DEATH_MARKERS) or where != "while running the notebook"
+    stops = [name for name in SAFE_EXECUTE_STOP.findall(log) if "Timeout" not in name]
+    died = (
+        any(m in log for m in DEATH_MARKERS) or bool(stops) or where != "while running the notebook"
+    )
     exits = [e for e in events if e["kind"] == "exit"]
     if not died and not (exits and "Traceback" in log):
         return None
@@ -172,6 +179,29 @@ def failure_finding(log: str, findings: list[Finding]) -> Finding:
                 "nbgrader_error", f"nbgrader could not grade it: {line.strip()[:200]}", True
             )
     return Finding("nbgrader_error", "nbgrader could not grade it (see the grading log)", True)
+
+
+def with_effect(finding: Finding, record: dict | None) -> Finding:
+    """Add to a deleted-cell finding what grading made of those cells (from the gradebook)."""
+    submission = (record or {}).get("submission")
+    if not finding.cells or not submission:
+        return finding
+    scores = [
+        grades[cell]["auto_score"]
+        for notebook in submission["notebooks"].values()
+        for grades in [notebook["grades"]]
+        for cell in finding.cells
+        if cell in grades
+    ]
+    if not scores:
+        return finding
+    if all(score is None for score in scores):
+        effect = "not graded, scored 0"
+    elif all(score is not None for score in scores):
+        effect = "restored from the master copy and graded"
+    else:
+        effect = "partly graded"
+    return Finding(finding.kind, f"{finding.message}: {effect}", finding.fatal, finding.cells)
 
 
 def summarize(findings: list[Finding], graded: bool) -> tuple[str, str]:

@@ -172,8 +172,9 @@ class Grader:
                 findings.append(death)
             elif not any(f.fatal for f in findings):
                 findings.append(reasons.failure_finding(log, findings))
-        status, reason = reasons.summarize(findings, graded)
         record = gradebook.extract_record(url, setup.course_id, aid, sid)
+        findings = [reasons.with_effect(f, record) for f in findings]
+        status, reason = reasons.summarize(findings, graded)
         self._install(scratch, sid, aid, graded)
         Path(setup.logs).mkdir(parents=True, exist_ok=True)
         (Path(setup.logs) / f"{safe_name(sid)}.log").write_text(log, encoding="utf-8")
