@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import json
 import os
 import re
@@ -203,7 +204,10 @@ def test_starts_inside_the_grading_jail(tmp_path: Path, monkeypatch: pytest.Monk
             client.stop_channels()
             await manager.shutdown_kernel(now=True)
 
-    seen = asyncio.run(session())
+    # A fresh thread has no event loop; earlier tests in this process (Playwright's sync API,
+    # nbclient) may leave one set on the main thread, where asyncio.run() refuses to start.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        seen = pool.submit(asyncio.run, session()).result()
     assert seen[2] == ("ok", "alive\n")  # a fork bomb does not leave the kernel unusable
     if os.geteuid() == 0:
         assert int(seen[0][1]) >= 2_000_000
