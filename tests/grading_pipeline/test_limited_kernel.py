@@ -157,17 +157,19 @@ def test_crash_is_reported_and_nothing_is_left_running(kernel) -> None:  # noqa:
 
 
 def test_the_kernel_program_needs_nothing_from_the_course() -> None:
-    """jupyter_client fills ``{name}`` fields of a kernelspec argv; the course may be unreadable."""
-    from coursekit.grade.limits import kernel_program, kernelspec
+    """jupyter_client fills ``{name}`` and ``${name}`` fields of a kernelspec; the course may be
+    unreadable to the kernel."""
+    from coursekit.grade.limits import BOOTSTRAP, PROGRAM_VARIABLE, kernelspec
 
-    program = kernel_program()
-    assert not re.search(r"\{[A-Za-z0-9_]+\}", program)
-    argv = kernelspec(LIMITS)["argv"]
-    assert argv[1:3] == ["-c", program] and argv[-2:] == ["-f", "{connection_file}"]
-    source = zlib.decompress(base64.b64decode(program.split("'")[1])).decode()
-    assert "import coursekit" not in source and "from coursekit" not in source.replace(
-        "    from coursekit.grade.kernel_guard import run_guarded_kernel", ""
-    )
+    spec = kernelspec(LIMITS)
+    assert spec["argv"][1:3] == ["-c", BOOTSTRAP]
+    assert spec["argv"][-2:] == ["-f", "{connection_file}"]
+    program = spec["env"][PROGRAM_VARIABLE]
+    assert not re.search(r"[{}$]", program + BOOTSTRAP.replace("['", "").replace("']", ""))
+    source = zlib.decompress(base64.b64decode(program)).decode()
+    lines = [line.strip() for line in source.splitlines()]
+    imports = [line for line in lines if line.startswith(("import coursekit", "from coursekit"))]
+    assert imports == ["from coursekit.grade.kernel_guard import run_guarded_kernel"]  # guarded
 
 
 def test_starts_inside_the_grading_jail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,8 +2,9 @@
 
 jupyter_client starts this instead of ipykernel (see ``limits.kernelspec``). The kernelspec runs
 it as a ``python -c`` program made of this file and ``kernel_guard.py`` (neither imports
-``coursekit``), so that it also starts inside the grading jail of ``coursekit.grading.jail``,
-which lets student code read Python but not the course. It forks:
+``coursekit``; the program travels in an environment variable), so that it also starts inside
+the grading jail of ``coursekit.grading.jail``, which lets student code read Python but not the
+course. It forks:
 
 * the **child** becomes the kernel. It sets ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (file size)
   and ``RLIMIT_CORE`` (no core dumps), hard and soft, so student code cannot raise them. When

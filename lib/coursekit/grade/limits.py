@@ -61,27 +61,35 @@ class Limits:
         ]
 
 
+PROGRAM_VARIABLE = "COURSEKIT_KERNEL_PROGRAM"
+BOOTSTRAP = (
+    "import base64, os, zlib; "
+    f"exec(zlib.decompress(base64.b64decode(os.environ['{PROGRAM_VARIABLE}'])))"
+)
+
+
 def kernel_program() -> str:
-    """The launcher as one ``python -c`` program: ``kernel_guard.py`` then ``limited_kernel.py``.
+    """The launcher as one program, ``kernel_guard.py`` then ``limited_kernel.py``, packed.
 
     Neither file imports ``coursekit``, so the kernel starts even where the course may not be
-    read (``coursekit.grading.jail``). The source travels compressed and base64-encoded: no
-    braces, which jupyter_client would otherwise try to fill in (``{connection_file}``...).
+    read (``coursekit.grading.jail``). It travels compressed and base64-encoded in the
+    kernelspec's ``env`` (no braces or dollars for jupyter_client to fill in), and ``BOOTSTRAP``
+    runs it with ``python -c``; the launcher removes the variable before student code runs.
     """
     here = Path(__file__).parent
     source = "\n\n".join(
         (here / name).read_text(encoding="utf-8")
         for name in ("kernel_guard.py", "limited_kernel.py")
     )
-    packed = base64.b64encode(zlib.compress(source.encode("utf-8"), 9)).decode("ascii")
-    return f"import base64, zlib; exec(zlib.decompress(base64.b64decode('{packed}')))"
+    return base64.b64encode(zlib.compress(source.encode("utf-8"), 9)).decode("ascii")
 
 
 def kernelspec(limits: Limits, python: str = sys.executable) -> dict:
     """The ``kernel.json`` of the limited grading kernel."""
-    argv = [python, "-c", kernel_program(), *limits.launcher_arguments()]
+    argv = [python, "-c", BOOTSTRAP, *limits.launcher_arguments()]
     return {
         "argv": [*argv, "-f", "{connection_file}"],
+        "env": {PROGRAM_VARIABLE: kernel_program()},
         "display_name": "Python 3 (coursekit grading, limited)",
         "language": "python",
         "interrupt_mode": "signal",
