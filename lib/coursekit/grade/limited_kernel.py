@@ -392,7 +392,9 @@ def _reap(kernel_pid: int) -> int | None:
             return status
 
 
-def watch(kernel_pid: int, args: argparse.Namespace, events: Events, alarm: int) -> int:
+def watch(
+    kernel_pid: int, args: argparse.Namespace, events: Events, alarm: int, parent: int
+) -> int:
     """Run the watchdog until the kernel exits; return the kernel's wait status.
 
     It wakes every 0.1 s, whenever a child ends (SIGCHLD, through a wake-up pipe), and at once
@@ -411,7 +413,6 @@ def watch(kernel_pid: int, args: argparse.Namespace, events: Events, alarm: int)
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
-    parent = os.getppid()
     dog = Watchdog(kernel_pid, args, events)
     checked = 0.0
     listening = [wake_read, alarm]
@@ -440,7 +441,17 @@ def _exit_code(status: int) -> int:
     return os.WEXITSTATUS(status)
 
 
+def starter_pid() -> int:
+    """The process that started the kernel (jupyter_client says so in JPY_PARENT_PID): if it
+    died before we looked, ``os.getppid()`` would already name init."""
+    try:
+        return int(os.environ["JPY_PARENT_PID"])
+    except (KeyError, ValueError):
+        return os.getppid()
+
+
 def main(argv: list[str] | None = None) -> int:
+    starter = starter_pid()
     args = parse_arguments(argv)
     workdir = Path.cwd()
     uid, keep_read, why = sandbox_user(workdir)
@@ -476,7 +487,7 @@ def main(argv: list[str] | None = None) -> int:
             os.close(alarm_read)
             run_kernel(args, uid, keep_read, kernel)
         os.close(kernel["alarm_fd"])
-        status = watch(kernel_pid, args, events, alarm_read)
+        status = watch(kernel_pid, args, events, alarm_read, starter)
         code = _exit_code(status)
         signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         events.write("exit", code=os.WEXITSTATUS(status) if signum is None else None, signal=signum)
