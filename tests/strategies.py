@@ -43,15 +43,12 @@ def random_tensor(
     g = torch.Generator().manual_seed(seed)
     if contiguous:
         return torch.randn(shape, generator=g, dtype=dtype)
-    # Build a bigger tensor in reversed axis order, take every second element along the
-    # first axis, then permute back: same shape, non-unit strides.
+    # Allocate the axes in reverse order with a trailing pair, keep every other element, then
+    # permute back: same shape, axes stored transposed and every stride doubled, so the view is
+    # non-contiguous for any shape with more than one element (also (n, 1) and (1, n, 1)).
     rev = tuple(reversed(shape))
-    big = torch.randn((2 * rev[0], *rev[1:]) if rev else (), generator=g, dtype=dtype)
-    view = big[::2] if rev else big
-    out = view.permute(*reversed(range(len(shape)))) if shape else view
+    big = torch.randn((*rev, 2), generator=g, dtype=dtype)[..., 0]  # shape rev, strides x2
+    out = big.permute(tuple(reversed(range(len(shape)))))  # shape `shape`, axes reversed
     assert out.shape == torch.Size(shape)
-    # Shapes with at most one dimension of size > 1 (e.g. (1, 2, 1)) can still count as
-    # contiguous, since torch ignores the strides of size-1 dimensions; all others are not.
-    if sum(s > 1 for s in shape) >= 2 or (len(shape) == 1 and shape[0] > 1):
-        assert not out.is_contiguous(), f"random_tensor failed to make {shape} non-contiguous"
+    assert out.numel() <= 1 or not out.is_contiguous(), f"{shape} came out contiguous"
     return out

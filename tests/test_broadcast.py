@@ -10,20 +10,6 @@ from hypothesis import strategies as st
 from fromscratch.broadcast import broadcast_pair, broadcast_shape, expand_stride0, outer
 from strategies import random_tensor, seeds
 
-
-def make_tensor(shape: tuple[int, ...], seed: int, contiguous: bool = True) -> torch.Tensor:
-    """A seeded tensor of ``shape``; non-contiguous (reversed axes, every other element) if asked.
-
-    (``strategies.random_tensor(contiguous=False)`` trips its own assertion on shapes such as
-    ``(1, 2, 1)``, so the non-contiguous case is built here.)
-    """
-    if contiguous:
-        return random_tensor(shape, seed)
-    rev = tuple(reversed(shape))
-    big = random_tensor((*rev, 2), seed)[..., 0]  # shape rev, every stride doubled
-    return big.permute(tuple(reversed(range(len(shape)))))  # shape `shape`, axes reversed
-
-
 # Small sizes with plenty of 1s (the interesting case) and the odd 0.
 sizes = st.sampled_from([0, 1, 1, 1, 2, 3, 4])
 shapes = st.lists(sizes, min_size=0, max_size=4).map(tuple)
@@ -86,7 +72,7 @@ def test_broadcast_shape_table_examples():
 def test_expand_stride0_equals_torch_expand(pair, seed, contiguous):
     small, _ = pair
     target = broadcast_shape(*pair)
-    t = make_tensor(small, seed, contiguous)
+    t = random_tensor(small, seed, contiguous=contiguous)
     mine, theirs = expand_stride0(t, target), t.expand(target)
     assert mine.shape == theirs.shape
     torch.testing.assert_close(mine, theirs, rtol=0, atol=0)
@@ -120,8 +106,8 @@ def test_expand_stride0_raises_exactly_when_torch_expand_does(small, target, see
 
 @given(compatible_pairs(), seeds(), st.booleans())
 def test_broadcast_pair_elementwise_ops_match_torch(pair, seed, contiguous):
-    a = make_tensor(pair[0], seed, contiguous)
-    b = make_tensor(pair[1], seed + 1, not contiguous)
+    a = random_tensor(pair[0], seed, contiguous=contiguous)
+    b = random_tensor(pair[1], seed + 1, contiguous=not contiguous)
     x, y = broadcast_pair(a, b)
     assert x.shape == y.shape == torch.broadcast_shapes(a.shape, b.shape)
     for op in (torch.add, torch.sub, torch.mul, torch.maximum):
@@ -135,7 +121,7 @@ def test_broadcast_pair_rejects_incompatible():
 
 @given(st.integers(1, 6), st.integers(1, 6), seeds())
 def test_outer_matches_torch_outer(m, n, seed):
-    a = make_tensor((m,), seed, contiguous=False)  # strided vector, shape (m,)
+    a = random_tensor((m,), seed, contiguous=False)  # strided vector, shape (m,)
     b = random_tensor((n,), seed + 1)
     torch.testing.assert_close(outer(a, b), torch.outer(a, b))
 

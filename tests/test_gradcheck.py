@@ -17,17 +17,9 @@ from fromscratch.gradcheck import (
     finite_difference_grads,
     relative_errors,
 )
-from strategies import random_tensor as shared_random_tensor
-from strategies import seeds, small_dim
+from strategies import random_tensor, seeds, small_dim
 
 shapes = st.lists(small_dim, min_size=0, max_size=3).map(tuple)
-
-
-def random_tensor(shape, seed, *, contiguous=True, dtype=torch.float64):
-    """Seeded normal tensor; ``contiguous=False`` gives a strided view of a (*shape, 2) one."""
-    if contiguous:
-        return shared_random_tensor(shape, seed, dtype=dtype)
-    return shared_random_tensor((*shape, 2), seed, dtype=dtype)[..., 0]  # strides doubled
 
 
 @given(shape=shapes, seed=seeds(), contiguous=st.booleans())

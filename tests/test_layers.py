@@ -24,20 +24,7 @@ from fromscratch.layers import (
     relu,
     relu_backward,
 )
-from strategies import matrix_shapes, seeds, small_dim
-from strategies import random_tensor as shared_random_tensor
-
-
-def random_tensor(shape, seed, *, contiguous=True):
-    """Seeded float64 normal tensor; ``contiguous=False`` gives a strided view of a bigger one.
-
-    (The shared helper's non-contiguous mode still returns a contiguous tensor for shapes
-    such as (n, 1), where only one axis has size > 1; taking every second element of a
-    (*shape, 2) tensor is non-contiguous for any shape with more than one element.)
-    """
-    if contiguous:
-        return shared_random_tensor(shape, seed)
-    return shared_random_tensor((*shape, 2), seed)[..., 0]  # (*shape, 2) -> shape, strides x2
+from strategies import matrix_shapes, random_tensor, seeds, small_dim
 
 
 def away_from_kink(x: torch.Tensor, margin: float = 1e-3) -> torch.Tensor:

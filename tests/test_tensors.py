@@ -20,20 +20,6 @@ from fromscratch.tensors import (
 )
 from strategies import random_tensor, seeds
 
-
-def make_tensor(shape: tuple[int, ...], seed: int, contiguous: bool = True) -> torch.Tensor:
-    """A seeded tensor of ``shape``; non-contiguous (reversed axes, every other element) if asked.
-
-    (``strategies.random_tensor(contiguous=False)`` trips its own assertion on shapes such as
-    ``(1, 2, 1)``, so the non-contiguous case is built here.)
-    """
-    if contiguous:
-        return random_tensor(shape, seed)
-    rev = tuple(reversed(shape))
-    big = random_tensor((*rev, 2), seed)[..., 0]  # shape rev, every stride doubled
-    return big.permute(tuple(reversed(range(len(shape)))))  # shape `shape`, axes reversed
-
-
 shapes = st.lists(st.integers(min_value=1, max_value=5), min_size=0, max_size=4).map(tuple)
 shapes_with_zeros = st.lists(st.integers(min_value=0, max_value=4), min_size=0, max_size=4).map(
     tuple
@@ -74,7 +60,7 @@ def test_element_offset_matches_storage(t):
 
 @given(shapes, seeds())
 def test_element_offset_reads_untyped_storage(shape, seed):
-    t = make_tensor(shape, seed, contiguous=False)
+    t = random_tensor(shape, seed, contiguous=False)
     storage = torch.empty(0, dtype=t.dtype).set_(t.untyped_storage())  # the whole flat buffer
     for idx in np.ndindex(*shape):
         assert storage[element_offset(idx, t.stride(), t.storage_offset())] == t[idx]
@@ -137,7 +123,7 @@ def test_view_strides_predict_torch_view(t, data):
 
 @given(shapes, seeds(), st.data())
 def test_view_strides_on_noncontiguous_random_tensors(shape, seed, data):
-    t = make_tensor(shape, seed, contiguous=False)
+    t = random_tensor(shape, seed, contiguous=False)
     for new_shape in (data.draw(regroupings(t.numel())), (t.numel(),), tuple(reversed(shape))):
         try:
             actual = t.view(new_shape).stride()
