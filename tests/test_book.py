@@ -12,8 +12,10 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
+from built_site import SITE, require_site
+
 ROOT = Path(__file__).resolve().parent.parent
-HTML = ROOT / "_build" / "html"
+HTML = SITE
 CHAPTERS = [
     "01_tensors",
     "02_broadcasting",
@@ -33,8 +35,7 @@ def toc_files() -> list[str]:
 
 @pytest.fixture(scope="module")
 def pages() -> dict[str, BeautifulSoup]:
-    if not (HTML / "index.html").exists():
-        pytest.fail("_build/html is missing: run `make book` first (make test does it for you)")
+    require_site()
     out = {}
     for name in CHAPTERS:
         page = HTML / "book" / f"{name}.html"

@@ -26,7 +26,6 @@ from __future__ import annotations
 import io
 import json
 import keyword
-import os
 import re
 import shutil
 import subprocess
@@ -43,10 +42,10 @@ import snowballstemmer
 import yaml
 from bs4 import BeautifulSoup
 
+from built_site import require_site
 from coursekit.publish import PublishError, prepare_dest, publish, read_lock
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = Path(os.environ.get("COURSE_SITE_DIR", ROOT / "_build" / "html")).resolve()
 MIN_TOKENS = 4
 TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|\*\*=?|//=?|->|<<=?|>>=?|[-+*/%@&|^<>!=]=|\S")
 # Lines a solution may legitimately share with the public material; add with a reason.
@@ -230,13 +229,7 @@ def edition(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def site() -> Path:
-    if not (SITE / "index.html").is_file():
-        pytest.fail(
-            f"the built book is missing ({SITE}/index.html): run `make book` first "
-            "(`make test` builds it before running the tests)",
-            pytrace=False,
-        )
-    return SITE
+    return require_site()
 
 
 @pytest.fixture(scope="module")

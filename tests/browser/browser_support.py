@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
 import yaml
 
+from built_site import SITE, require_site  # noqa: F401  (re-exported to conftest)
+
 ROOT = Path(__file__).resolve().parents[2]
-SITE = Path(os.environ.get("COURSE_SITE_DIR", ROOT / "_build" / "html")).resolve()
 # The book sources the site was built from: two levels above the html folder.
 BOOK_SOURCE = SITE.parents[1] if (SITE.parents[1] / "_toc.yml").exists() else ROOT
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
@@ -72,16 +72,6 @@ def site_pages(site: Path = SITE) -> list[str]:
             continue
         pages.append(rel.as_posix())
     return pages
-
-
-def require_site() -> Path:
-    if not (SITE / "index.html").is_file():
-        pytest.fail(
-            f"the built book is missing ({SITE}/index.html): run `make book` first "
-            "(`make test` builds it before running the tests)",
-            pytrace=False,
-        )
-    return SITE
 
 
 @dataclass
