@@ -16,8 +16,8 @@ c.CourseDirectory.release_directory = "assignments"
 
 # Trusted grading: verdicts are computed out of the student's kernel by coursekit and written into
 # the graded test cells before nbgrader scores them. The pipelines are listed in one place:
-# coursekit.grading.nbgrader_glue (AUTOGRADE_SANITIZE, AUTOGRADE, FEEDBACK).
-from coursekit.grading import nbgrader_glue  # noqa: E402
+# coursekit.verdicts.nbgrader_glue (AUTOGRADE_SANITIZE, AUTOGRADE, FEEDBACK).
+from coursekit.verdicts import nbgrader_glue  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = nbgrader_glue.AUTOGRADE_SANITIZE
 c.Autograde.autograde_preprocessors = nbgrader_glue.AUTOGRADE

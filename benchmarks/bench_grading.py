@@ -1,7 +1,7 @@
 """Grading speed: `course grade --workers 2` against serial `nbgrader autograde`, in one run.
 
 Both grade the same batch (default 20 submissions of the demo problem set whose notebook imports
-torch, ``coursekit.grade.democourse``; ``--course real`` takes ``ps1_power_method`` with the
+torch, ``coursekit.batch.democourse``; ``--course real`` takes ``ps1_power_method`` with the
 repository's nbgrader_config.py instead) from identical copies of one course, one after the
 other. Reported: the ratio of the two wall times, the cost per submission, the peak memory of
 each worker (the worker process alone, and with the kernel under it), and the floor: starting a
@@ -51,7 +51,7 @@ def environment() -> dict[str, str]:
 
 
 def demo_course(root: Path, n: int) -> str:
-    from coursekit.grade import democourse
+    from coursekit.batch import democourse
 
     democourse.make_course(root, with_torch=True)
     subprocess.run(

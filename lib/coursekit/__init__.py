@@ -4,6 +4,6 @@ Nothing a student receives imports this package. It may import nbgrader, torch, 
 the student package ``fromscratch``; the student package never imports it.
 
 Subpackages:
-    coursekit.grading      trusted, out-of-process grading (sandbox, static checks, nbgrader glue)
+    coursekit.verdicts      trusted, out-of-process grading (sandbox, static checks, nbgrader glue)
     coursekit.problemsets  one module per problem set: its graded parts as data (``CHECKS``)
 """

@@ -56,11 +56,11 @@ def _publish_run(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- release, collect, grade: each in its own module (coursekit.release, .collect, .grade) -----
+# --- release, collect, grade: each in its own module (coursekit.release, .collect, .batch) -----
 # Those modules import nbgrader only when they run, so building this parser stays fast.
 
 from coursekit import collect, release  # noqa: E402
-from coursekit.grade import command as grade  # noqa: E402
+from coursekit.batch import command as grade  # noqa: E402
 
 # --- The registry ----------------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ def choose_pattern(archive: Path, lms: str) -> str:
     scores = {k: sum(bool(re.match(p, n)) for n in names) for k, p in PATTERNS.items()}
     best = max(scores, key=scores.get)
     if scores[best] == 0:
-        from coursekit.grade.course import CourseError
+        from coursekit.batch.course import CourseError
 
         raise CourseError(
             f"No notebook in {archive.name} is named the Canvas or Moodle way; "
@@ -90,7 +90,7 @@ def collect(
     from nbgrader.apps import ZipCollectApp
     from nbgrader.utils import capture_log
 
-    from coursekit.grade.course import CourseError, last_error, load_app
+    from coursekit.batch.course import CourseError, last_error, load_app
 
     try:
         re.compile(pattern)
@@ -124,10 +124,10 @@ def collect(
 
 
 def run(args: argparse.Namespace) -> int:
-    from coursekit.grade.course import put_tools_on_path
+    from coursekit.batch.course import put_tools_on_path
 
     put_tools_on_path()  # before nbgrader is imported
-    from coursekit.grade.course import CourseError, find_root
+    from coursekit.batch.course import CourseError, find_root
 
     archive = args.archive.resolve()
     if not archive.is_file():

@@ -42,7 +42,7 @@ def release(
     from nbgrader.converters import GenerateAssignment
     from nbgrader.utils import capture_log
 
-    from coursekit.grade.course import CourseError, last_error, load_app, source_assignments
+    from coursekit.batch.course import CourseError, last_error, load_app, source_assignments
 
     app = load_app(GenerateAssignmentApp, root)
     coursedir = app.coursedir
@@ -71,10 +71,10 @@ def release(
 
 
 def run(args: argparse.Namespace) -> int:
-    from coursekit.grade.course import put_tools_on_path
+    from coursekit.batch.course import put_tools_on_path
 
     put_tools_on_path()  # before nbgrader is imported
-    from coursekit.grade.course import find_root
+    from coursekit.batch.course import find_root
 
     root = find_root(args.course)
     for assignment_id in release(root, args.ids):

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from coursekit.grading.checks import Check, GradingFailure, StudentError
+from coursekit.verdicts.checks import Check, GradingFailure, StudentError
 
 
 def _copy(value: Any) -> Any:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from coursekit.grading.checks import Check, GradingFailure, ShortcutError, StudentError
-from coursekit.grading.grader import grade_cells, neutralise_ipython, student_cells
-from coursekit.grading.sandbox import SandboxStudent
-from coursekit.grading.static import StaticReport, analyze
+from coursekit.verdicts.checks import Check, GradingFailure, ShortcutError, StudentError
+from coursekit.verdicts.grader import grade_cells, neutralise_ipython, student_cells
+from coursekit.verdicts.sandbox import SandboxStudent
+from coursekit.verdicts.static import StaticReport, analyze
 
 # ----------------------------------------------------------------------------- static
 
@@ -300,7 +300,7 @@ def escape(path):
 
 
 def test_sandbox_is_jailed_when_landlock_is_available() -> None:
-    from coursekit.grading.jail import landlock_abi
+    from coursekit.verdicts.jail import landlock_abi
 
     if landlock_abi() < 1:
         pytest.skip("this kernel has no Landlock")

@@ -6,7 +6,7 @@ Module contract (checked by ``load``)::
     FUNCTIONS: tuple[str, ...]              # the graded function names (the student API)
     FORBIDDEN: dict[str, tuple[str, ...]]   # function name (or "*" for every graded function)
                                             #   -> shortcut families banned inside it, from
-                                            #   coursekit.grading.shortcuts.FAMILIES
+                                            #   coursekit.verdicts.shortcuts.FAMILIES
     CHECKS: list[Check]                     # one Check per graded test cell, in notebook order
 
 Optional::
@@ -22,7 +22,7 @@ Each ``Check.grade_id`` names a graded test cell of ``solutions/<id>/<id>.ipynb`
 
 What runs in the sandbox: the student's answer cells and any cell they added, plus the
 instructor's read-only setup cells (imports, helpers) that do not call a graded function; graded
-and visible test cells never run there (see ``coursekit.grading.grader.student_cells``).
+and visible test cells never run there (see ``coursekit.verdicts.grader.student_cells``).
 
 Example (ps3): ``FORBIDDEN = {"*": ("reference",), "gradients": ("autograd",)}`` bans the
 course's reference library everywhere and autograd inside ``gradients`` only (``train`` is meant
@@ -34,8 +34,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from coursekit.grading.checks import Check
-from coursekit.grading.shortcuts import FAMILIES
+from coursekit.verdicts.checks import Check
+from coursekit.verdicts.shortcuts import FAMILIES
 
 __all__ = ["ASSIGNMENTS", "banned_families", "load"]
 
@@ -91,7 +91,7 @@ def _check_contract(module: ModuleType, assignment_id: str) -> None:
             )
     checks = getattr(module, "CHECKS", None)
     if not isinstance(checks, list) or not all(isinstance(c, Check) for c in checks):
-        raise ValueError(f"{name}.CHECKS must be a list of coursekit.grading.checks.Check.")
+        raise ValueError(f"{name}.CHECKS must be a list of coursekit.verdicts.checks.Check.")
     ids = [c.grade_id for c in checks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{name}.CHECKS has duplicate grade_ids.")

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import torch
 
-from coursekit.grading.checks import Check, GradingFailure, Student, StudentError
+from coursekit.verdicts.checks import Check, GradingFailure, Student, StudentError
 
 ASSIGNMENT_ID = "ps1_power_method"
 FUNCTIONS = ("power_method",)

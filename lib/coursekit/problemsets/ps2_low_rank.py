@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import torch
 
-from coursekit.grading.checks import Check, GradingFailure, StudentError
+from coursekit.verdicts.checks import Check, GradingFailure, StudentError
 
 ASSIGNMENT_ID = "ps2_low_rank"
 FUNCTIONS = ("best_rank_approximation",)

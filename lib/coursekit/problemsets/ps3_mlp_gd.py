@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import torch
 
-from coursekit.grading.checks import Check, GradingFailure, StudentError
+from coursekit.verdicts.checks import Check, GradingFailure, StudentError
 
 ASSIGNMENT_ID = "ps3_mlp_gd"
 FUNCTIONS = ("sigmoid", "forward", "mse_loss", "gradients", "train")

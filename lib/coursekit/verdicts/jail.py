@@ -16,7 +16,7 @@ process give up those rights for itself and its children:
 ``restrict`` is best effort: on a kernel without Landlock it returns a message saying so and the
 grading still works (the verdicts never depend on the kernel; the sandbox keeps its other traps).
 
-Command line (used for the kernel): ``python -m coursekit.grading.jail --write DIR ... -- CMD ...``
+Command line (used for the kernel): ``python -m coursekit.verdicts.jail --write DIR ... -- CMD ...``
 applies the jail and then ``exec``s CMD.
 """
 
@@ -166,7 +166,7 @@ def _main(argv: list[str]) -> None:
     """``--write DIR`` / ``--read PATH`` (repeatable) ``--tcp`` ``--`` then the command to exec."""
     if "--" not in argv:
         raise SystemExit(
-            "usage: python -m coursekit.grading.jail [--write DIR]... [--read PATH]... [--tcp] "
+            "usage: python -m coursekit.verdicts.jail [--write DIR]... [--read PATH]... [--tcp] "
             "-- CMD"
         )
     split = argv.index("--")
@@ -212,7 +212,7 @@ class JailedKernelManager(AsyncKernelManager):  # type: ignore[misc,valid-type]
         cwd = kw.get("cwd")
         if cwd:
             write.append(os.path.realpath(cwd))
-        command = [sys.executable, "-m", "coursekit.grading.jail", "--tcp"]
+        command = [sys.executable, "-m", "coursekit.verdicts.jail", "--tcp"]
         for folder in write:
             command += ["--write", folder]
         # only its own connection file: the runtime folder may hold a Jupyter server's token

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pipeline_helpers import course_cli
 
-from coursekit.grade import democourse
+from coursekit.batch import democourse
 
 ID = democourse.ASSIGNMENT
 

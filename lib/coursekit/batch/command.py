@@ -1,4 +1,4 @@
-"""`course grade ID`: the command-line face of ``coursekit.grade.run``."""
+"""`course grade ID`: the command-line face of ``coursekit.batch.run``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _positive(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from coursekit.grade.limits import DEFAULT_TIMEOUT, Limits
+    from coursekit.batch.limits import DEFAULT_TIMEOUT, Limits
 
     defaults = Limits()
     parser.description = DESCRIPTION
@@ -92,9 +92,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coursekit.grade.course import find_root
-    from coursekit.grade.limits import Limits
-    from coursekit.grade.run import Options, grade
+    from coursekit.batch.course import find_root
+    from coursekit.batch.limits import Limits
+    from coursekit.batch.run import Options, grade
 
     limits = Limits(
         memory_mb=args.memory_mb,

@@ -19,7 +19,7 @@ from pipeline_helpers import (
     wait_until,
 )
 
-from coursekit.grade import democourse, gradebook
+from coursekit.batch import democourse, gradebook
 
 ID = democourse.ASSIGNMENT
 

@@ -1,6 +1,6 @@
 """Helpers of the grading-pipeline tests: run the course CLI, build and copy demo courses.
 
-The course and its class come from ``coursekit.grade.democourse``: one source notebook with
+The course and its class come from ``coursekit.batch.democourse``: one source notebook with
 three graded parts (1 + 2 + 2 points) and one student per kind of submission (every bad kind of
 issue 4, plus correct and partly correct ones). Nothing here depends on the real problem sets.
 Cell timeout is 5 s and the output cap 1 MB, so that the slow kinds stay fast.
@@ -17,8 +17,8 @@ from pathlib import Path
 
 import psutil
 
-from coursekit.grade import democourse
-from coursekit.grade.limits import Limits
+from coursekit.batch import democourse
+from coursekit.batch.limits import Limits
 
 TIMEOUT = 5
 OUTPUT_MB = 1

@@ -23,10 +23,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from coursekit.grade import gradebook, plan
-from coursekit.grade.course import CourseError, load_app, put_tools_on_path, source_assignments
-from coursekit.grade.limits import Limits
-from coursekit.grade.worker import Result, Setup, Task
+from coursekit.batch import gradebook, plan
+from coursekit.batch.course import CourseError, load_app, put_tools_on_path, source_assignments
+from coursekit.batch.limits import Limits
+from coursekit.batch.worker import Result, Setup, Task
 
 
 @dataclass(frozen=True)
@@ -263,11 +263,11 @@ def _run_engine(course, options, setup, tasks, master, journal) -> int:  # noqa:
     budget = budget_seconds(master, options.limits)
     try:
         if options.scheduler:
-            from coursekit.grade.dask_runner import run_dask
+            from coursekit.batch.dask_runner import run_dask
 
             run_dask(options.scheduler, setup, tasks, budget, on_result)
         else:
-            from coursekit.grade.pool import run_local
+            from coursekit.batch.pool import run_local
 
             workers = options.workers or os.cpu_count() or 1
             run_local(setup, tasks, workers, budget, on_result, Path(setup.logs))

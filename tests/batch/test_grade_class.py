@@ -1,6 +1,6 @@
 """End to end: ``course grade --workers 2`` on a class with every kind of bad submission.
 
-The class (``coursekit.grade.democourse.KINDS``, 21 submissions plus a student who submitted
+The class (``coursekit.batch.democourse.KINDS``, 21 submissions plus a student who submitted
 nothing) is graded once by the real command line. The tests then check every row and reason,
 the scores against serial ``nbgrader autograde`` on the same batch, the gradebook (no row lost
 or duplicated, ``PRAGMA integrity_check``), the report's figures, feedback and export, that
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from pipeline_helpers import LIMITS, TIMEOUT, copy_course, environment, sandbox_processes
 
-from coursekit.grade import democourse, gradebook
-from coursekit.grade.limits import serial_nbgrader_command, write_kernelspec
+from coursekit.batch import democourse, gradebook
+from coursekit.batch.limits import serial_nbgrader_command, write_kernelspec
 
 ID = democourse.ASSIGNMENT
 COURSE = "demo"

@@ -1,6 +1,6 @@
 """Fixtures of the grading-pipeline tests: demo nbgrader courses and classes built in tmp.
 
-The courses come from ``coursekit.grade.democourse`` (see pipeline_helpers); nothing here
+The courses come from ``coursekit.batch.democourse`` (see pipeline_helpers); nothing here
 depends on the real problem sets.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pipeline_helpers import GRADE_ARGS, build_course, copy_course, course_cli
 
-from coursekit.grade import democourse
+from coursekit.batch import democourse
 
 
 @pytest.fixture(scope="session")

@@ -72,7 +72,7 @@ def kernel_program() -> str:
     """The launcher as one program, ``kernel_guard.py`` then ``limited_kernel.py``, packed.
 
     Neither file imports ``coursekit``, so the kernel starts even where the course may not be
-    read (``coursekit.grading.jail``). It travels compressed and base64-encoded in the
+    read (``coursekit.verdicts.jail``). It travels compressed and base64-encoded in the
     kernelspec's ``env`` (no braces or dollars for jupyter_client to fill in), and ``BOOTSTRAP``
     runs it with ``python -c``; the launcher removes the variable before student code runs.
     """

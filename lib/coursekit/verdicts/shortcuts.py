@@ -1,8 +1,8 @@
 """The vocabulary of shortcuts: families of routines a problem set can ban inside a function.
 
 ``FORBIDDEN`` in a problem-set module maps a graded function to family names from ``FAMILIES``.
-Static analysis (``coursekit.grading.static``) and the sandbox's runtime traps
-(``coursekit.grading.sandbox_child``) both report findings tagged with these families, so either
+Static analysis (``coursekit.verdicts.static``) and the sandbox's runtime traps
+(``coursekit.verdicts.sandbox_child``) both report findings tagged with these families, so either
 one catches a shortcut, whatever alias the student imported it under.
 
 Families:

@@ -21,10 +21,10 @@ import re
 import signal
 from pathlib import Path
 
-from coursekit.grade.precheck import Finding
+from coursekit.batch.precheck import Finding
 
 # What a dead kernel leaves: nbclient's error, nbgrader's log, or the note that the course's
-# SafeExecute (coursekit.grading.nbgrader_glue) puts on the first cell it could not run.
+# SafeExecute (coursekit.verdicts.nbgrader_glue) puts on the first cell it could not run.
 KERNEL_STOPPED = "the kernel stopped before this cell"
 DEATH_MARKERS = ("DeadKernelError", "Kernel died", "kernel died")
 SAFE_EXECUTE_STOP = re.compile(r"The kernel stopped while executing the notebook \((\w+)")

@@ -24,8 +24,8 @@ from pipeline_helpers import (
     sandbox_processes,
 )
 
-from coursekit.grade import democourse, gradebook
-from coursekit.grade.limits import Limits, serial_nbgrader_command, write_kernelspec
+from coursekit.batch import democourse, gradebook
+from coursekit.batch.limits import Limits, serial_nbgrader_command, write_kernelspec
 
 ID = "ps1_power_method"
 SOURCE = REPO / "solutions" / ID / f"{ID}.ipynb"

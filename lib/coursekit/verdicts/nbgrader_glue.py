@@ -12,7 +12,7 @@ exact lists ``nbgrader_config.py`` installs. Compared with nbgrader 0.9.6's defa
   ``exit()``, a crash) or stops answering does not abort grading; the notebook keeps the outputs
   it got, and the verdicts below do not depend on them anyway.
 - ``StartVerdicts`` (first) starts grading the notebook out of process in a background thread
-  (``coursekit.grading.grader``), so the sandbox runs while the kernel executes the notebook.
+  (``coursekit.verdicts.grader``), so the sandbox runs while the kernel executes the notebook.
 - ``TrustedVerdicts`` (after ``LimitOutput``, before ``SaveAutoGrades``): collects the verdicts
   and REPLACES the outputs of every graded test cell
   with the verdict: a short stdout line when passed, one error output carrying only the message
@@ -103,10 +103,10 @@ class RestoreCellMetadata(NbGraderPreprocessor):
 
 class SafeExecute(Execute):
     """``Execute`` that survives a dead or unresponsive kernel (the verdicts don't need it), and
-    starts the kernel inside the Landlock jail (``coursekit.grading.jail``)."""
+    starts the kernel inside the Landlock jail (``coursekit.verdicts.jail``)."""
 
     def __init__(self, *args, **kwargs):
-        from coursekit.grading.jail import JailedKernelManager
+        from coursekit.verdicts.jail import JailedKernelManager
 
         kwargs.setdefault("kernel_manager_class", JailedKernelManager)
         super().__init__(*args, **kwargs)
@@ -125,7 +125,7 @@ class SafeExecute(Execute):
         finally:
             import shutil
 
-            from coursekit.grading.jail import PRIVATE_FOLDERS
+            from coursekit.verdicts.jail import PRIVATE_FOLDERS
 
             while PRIVATE_FOLDERS:  # a dead kernel skips its manager's cleanup
                 shutil.rmtree(PRIVATE_FOLDERS.pop(), ignore_errors=True)
@@ -158,8 +158,8 @@ _KEY = "coursekit_verdicts"  # resources key: the grading job started by StartVe
 
 def _start_job(nb: NotebookNode, resources: ResourcesDict, log) -> dict | None:
     """Extract the student's cells and start grading them in a background thread."""
-    from coursekit.grading.grader import grade_cells, student_cells
     from coursekit.problemsets import load
+    from coursekit.verdicts.grader import grade_cells, student_cells
 
     assignment_id = resources["nbgrader"]["assignment"]
     try:

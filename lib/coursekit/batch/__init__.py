@@ -1,4 +1,5 @@
-"""`course grade`: autograde a whole class in parallel with nbgrader, survive bad submissions.
+"""Batch grading, `course grade`: a whole class through nbgrader in parallel, surviving bad
+submissions. (One notebook's verdicts come from ``coursekit.verdicts``.)
 
 Modules, in the order a run uses them (see ``run`` for the pipeline):
 

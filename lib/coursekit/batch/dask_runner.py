@@ -1,7 +1,7 @@
 """The Dask engine: the same per-student work on an existing ``distributed`` cluster.
 
 ``course grade ID --scheduler tcp://host:8786`` submits one task per student. A task runs
-``python -m coursekit.grade.worker`` in a fresh process on whichever Dask worker takes it (a
+``python -m coursekit.batch.worker`` in a fresh process on whichever Dask worker takes it (a
 fresh process, because nbgrader changes the working directory and must not share a process with
 another grading), with the per-submission time budget, and returns the result as plain data.
 The process that ran ``course grade`` merges every result into the gradebook itself, so:
@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from coursekit.grade.course import CourseError
-from coursekit.grade.worker import Result, Setup, Task, failed_result, safe_name
+from coursekit.batch.course import CourseError
+from coursekit.batch.worker import Result, Setup, Task, failed_result, safe_name
 
 
 def grade_in_subprocess(setup: dict, task: dict, budget: float) -> dict:
@@ -51,7 +51,7 @@ def _grade_in_subprocess(setup: dict, task: dict, budget: float, start: float) -
         paths = [Path(tmp) / name for name in ("setup.json", "task.json", "result.json")]
         paths[0].write_text(json.dumps(setup))
         paths[1].write_text(json.dumps(task))
-        command = [sys.executable, "-m", "coursekit.grade.worker", *map(str, paths)]
+        command = [sys.executable, "-m", "coursekit.batch.worker", *map(str, paths)]
         with open(work.with_suffix(".log"), "ab") as log:
             proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
             try:

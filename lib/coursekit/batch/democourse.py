@@ -25,7 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ASSIGNMENT = "ps0_demo"
 
-CONFIG = '''"""nbgrader configuration of the demo course (written by coursekit.grade.democourse)."""
+CONFIG = '''"""nbgrader configuration of the demo course (written by coursekit.batch.democourse)."""
 
 import os
 

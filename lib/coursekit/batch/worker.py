@@ -14,7 +14,7 @@ way nbgrader's own ``AutogradeApp`` loads it) — with four things changed:
 * nbgrader's log goes to ``reports/ID/logs/<student>.log``, not to the terminal.
 
 The result is plain data (``Result``): status and one-line reason, timing, and the gradebook
-rows to merge (``gradebook.extract_record``). ``python -m coursekit.grade.worker SETUP TASK OUT``
+rows to merge (``gradebook.extract_record``). ``python -m coursekit.batch.worker SETUP TASK OUT``
 grades one student in a fresh process (the Dask path).
 """
 
@@ -29,10 +29,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from coursekit.grade import gradebook, precheck, reasons
-from coursekit.grade.course import load_app, put_tools_on_path
-from coursekit.grade.limited_kernel import FALLBACK_EVENTS
-from coursekit.grade.limits import Limits, nbgrader_overrides, write_kernelspec
+from coursekit.batch import gradebook, precheck, reasons
+from coursekit.batch.course import load_app, put_tools_on_path
+from coursekit.batch.limited_kernel import FALLBACK_EVENTS
+from coursekit.batch.limits import Limits, nbgrader_overrides, write_kernelspec
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ def _give_back(folder: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m coursekit.grade.worker SETUP.json TASK.json OUT.json``: one student."""
+    """``python -m coursekit.batch.worker SETUP.json TASK.json OUT.json``: one student."""
     setup_path, task_path, out_path = argv if argv is not None else sys.argv[1:]
     setup = Setup(**json.loads(Path(setup_path).read_text()))
     task = Task(**json.loads(Path(task_path).read_text()))

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from coursekit import report
-from coursekit.grade import democourse, gradebook, plan, precheck, reasons
+from coursekit.batch import democourse, gradebook, plan, precheck, reasons
 
 MASTER = [
     {"name": "squares", "cell_type": "code", "kind": "solution", "source": "def squares(n): ..."},

@@ -19,9 +19,9 @@ import traceback
 from collections.abc import Iterable, Sequence
 from types import ModuleType
 
-from coursekit.grading.checks import GradingFailure, Verdict
-from coursekit.grading.sandbox import SandboxStudent
-from coursekit.grading.static import analyze
+from coursekit.verdicts.checks import GradingFailure, Verdict
+from coursekit.verdicts.sandbox import SandboxStudent
+from coursekit.verdicts.static import analyze
 
 __all__ = ["grade_cells", "neutralise_ipython", "student_cells"]
 

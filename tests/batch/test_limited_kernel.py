@@ -23,8 +23,8 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 from pipeline_helpers import sandbox_processes, wait_until
 
-from coursekit.grade import democourse
-from coursekit.grade.limits import KERNEL_NAME, Limits, write_kernelspec
+from coursekit.batch import democourse
+from coursekit.batch.limits import KERNEL_NAME, Limits, write_kernelspec
 
 LIMITS = Limits(timeout=10, memory_mb=1536, max_procs=16, file_mb=1, output_mb=1)
 
@@ -159,7 +159,7 @@ def test_crash_is_reported_and_nothing_is_left_running(kernel) -> None:  # noqa:
 def test_the_kernel_program_needs_nothing_from_the_course() -> None:
     """jupyter_client fills ``{name}`` and ``${name}`` fields of a kernelspec; the course may be
     unreadable to the kernel."""
-    from coursekit.grade.limits import BOOTSTRAP, PROGRAM_VARIABLE, kernelspec
+    from coursekit.batch.limits import BOOTSTRAP, PROGRAM_VARIABLE, kernelspec
 
     spec = kernelspec(LIMITS)
     assert spec["argv"][1:3] == ["-c", BOOTSTRAP]
@@ -169,12 +169,12 @@ def test_the_kernel_program_needs_nothing_from_the_course() -> None:
     source = zlib.decompress(base64.b64decode(program)).decode()
     lines = [line.strip() for line in source.splitlines()]
     imports = [line for line in lines if line.startswith(("import coursekit", "from coursekit"))]
-    assert imports == ["from coursekit.grade.kernel_guard import run_guarded_kernel"]  # guarded
+    assert imports == ["from coursekit.batch.kernel_guard import run_guarded_kernel"]  # guarded
 
 
 def test_starts_inside_the_grading_jail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The course's Execute starts kernels in a Landlock jail that cannot read the course."""
-    jail = pytest.importorskip("coursekit.grading.jail")
+    jail = pytest.importorskip("coursekit.verdicts.jail")
     if jail.landlock_abi() < 1:
         pytest.skip("Landlock is not available on this machine")
     monkeypatch.setenv("JUPYTER_PATH", str(write_kernelspec(tmp_path / "jupyter", LIMITS)))

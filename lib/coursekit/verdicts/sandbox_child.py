@@ -1,8 +1,8 @@
 """The sandbox child process: runs a student's cells and answers call requests with plain data.
 
-Started by ``coursekit.grading.sandbox`` in an empty temporary folder, with stdin/stdout at
-/dev/null: forked from a "zygote" (``python -m coursekit.grading.sandbox_child --zygote FD``,
-which has imported torch once), or directly as ``python -s -P -m coursekit.grading.sandbox_child
+Started by ``coursekit.verdicts.sandbox`` in an empty temporary folder, with stdin/stdout at
+/dev/null: forked from a "zygote" (``python -m coursekit.verdicts.sandbox_child --zygote FD``,
+which has imported torch once), or directly as ``python -s -P -m coursekit.verdicts.sandbox_child
 REQ_FD RESP_FD``. Until the first
 student cell runs, everything here is trusted; so it first
 
@@ -482,8 +482,8 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
 
     # ------------------------------------------------------------------ jail
     # Landlock: read only Python + the student package, write only the private folder, no TCP,
-    # no signals outside (best effort; see coursekit.grading.jail).
-    from coursekit.grading.jail import _listable_parents, restrict, student_readable_paths
+    # no signals outside (best effort; see coursekit.verdicts.jail).
+    from coursekit.verdicts.jail import _listable_parents, restrict, student_readable_paths
 
     jail = restrict(student_readable_paths(), [os.getcwd()], list_only=_listable_parents())
 
@@ -568,7 +568,7 @@ def _preimport() -> None:
     import torch.overrides  # noqa: F401
     import torch.utils._python_dispatch  # noqa: F401
 
-    import coursekit.grading.jail  # noqa: F401
+    import coursekit.verdicts.jail  # noqa: F401
 
     torch.set_num_threads(1)  # before any fork: no intra-op thread pool to copy
 

@@ -1,4 +1,5 @@
-"""Trusted grading for the problem sets.
+"""Trusted verdicts: how one notebook's graded parts are decided, outside the student's kernel.
+(Grading a whole class, in parallel, is ``coursekit.batch``.)
 
 The verdict of every graded test cell is computed OUT of the student's kernel:
 

@@ -51,7 +51,7 @@ def snapshot(db_url: str, dest: Path, course_id: str, generic: bool = False) -> 
     """
     from nbgrader.api import Gradebook
 
-    from coursekit.grade.course import put_tools_on_path
+    from coursekit.batch.course import put_tools_on_path
 
     put_tools_on_path()  # nbgrader runs `alembic` when it creates a gradebook
     dest = Path(dest)

@@ -1,6 +1,6 @@
 """The trusted side of the sandbox: start the child, send requests, rebuild plain replies.
 
-``Sandbox`` is one child process (``coursekit.grading.sandbox_child``). ``SandboxStudent`` is the
+``Sandbox`` is one child process (``coursekit.verdicts.sandbox_child``). ``SandboxStudent`` is the
 ``checks.Student`` the problem-set checks use: it executes the student's cells in a sandbox,
 restarts it if a call timed out or killed it (skipping any cell that hangs or kills it), and turns
 every reply into plain data or a readable ``StudentError`` / ``ShortcutError``.
@@ -29,9 +29,9 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from coursekit.grading.checks import ShortcutError, StudentError
-from coursekit.grading.shortcuts import ALWAYS, FAMILIES
-from coursekit.grading.static import StaticReport
+from coursekit.verdicts.checks import ShortcutError, StudentError
+from coursekit.verdicts.shortcuts import ALWAYS, FAMILIES
+from coursekit.verdicts.static import StaticReport
 
 __all__ = ["Sandbox", "SandboxCrashed", "SandboxStudent", "SandboxTimeout", "decode"]
 
@@ -75,7 +75,7 @@ class _Zygote:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._stderr = open(os.path.join(self.workdir, "stderr.txt"), "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-s", "-P", "-m", "coursekit.grading.sandbox_child", "--zygote",
+            [sys.executable, "-s", "-P", "-m", "coursekit.verdicts.sandbox_child", "--zygote",
              str(theirs.fileno())],
             cwd=self.workdir,
             env=_child_env(self.workdir),
@@ -142,7 +142,7 @@ class Sandbox:
             else:
                 self._stderr = open(os.path.join(self.workdir, "stderr.txt"), "wb")  # noqa: SIM115
                 self.process = subprocess.Popen(
-                    [sys.executable, "-s", "-P", "-m", "coursekit.grading.sandbox_child",
+                    [sys.executable, "-s", "-P", "-m", "coursekit.verdicts.sandbox_child",
                      str(req_r), str(resp_w)],
                     cwd=self.workdir,
                     env=_child_env(self.workdir),

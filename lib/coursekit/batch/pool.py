@@ -25,8 +25,8 @@ from dataclasses import asdict, replace
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from coursekit.grade.course import CourseError
-from coursekit.grade.worker import Grader, Result, Setup, Task, failed_result
+from coursekit.batch.course import CourseError
+from coursekit.batch.worker import Grader, Result, Setup, Task, failed_result
 
 PR_SET_PDEATHSIG = 1
 

@@ -3,7 +3,7 @@
 jupyter_client starts this instead of ipykernel (see ``limits.kernelspec``). The kernelspec runs
 it as a ``python -c`` program made of this file and ``kernel_guard.py`` (neither imports
 ``coursekit``; the program travels in an environment variable), so that it also starts inside
-the grading jail of ``coursekit.grading.jail``, which lets student code read Python but not the
+the grading jail of ``coursekit.verdicts.jail``, which lets student code read Python but not the
 course. It forks:
 
 * the **child** becomes the kernel. It sets ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (file size)
@@ -31,7 +31,7 @@ course. It forks:
 
 What happened is written as JSON lines to ``$COURSEKIT_KERNEL_EVENTS/`` (a root-only folder
 the grading worker made; inside a jail that may not write there, to ``.coursekit-kernel-events/``
-in the kernel's folder, which the worker removes), and ``coursekit.grade.reasons`` turns it
+in the kernel's folder, which the worker removes), and ``coursekit.batch.reasons`` turns it
 into the report's one-line reasons. jupyter_client interrupts a cell by sending SIGINT to the
 process group; the watchdog ignores it and the kernel receives it.
 """
@@ -69,7 +69,7 @@ GUARD_EVENTS = "guard.jsonl"
 FALLBACK_EVENTS = ".coursekit-kernel-events"  # in the kernel's folder, when jailed
 
 if "run_guarded_kernel" not in globals():  # imported as a module; in the kernelspec it is inlined
-    from coursekit.grade.kernel_guard import run_guarded_kernel
+    from coursekit.batch.kernel_guard import run_guarded_kernel
 
 
 def _prctl(option: int, value: int, extra: int = 0) -> None:
