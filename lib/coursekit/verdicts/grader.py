@@ -88,8 +88,10 @@ def student_cells(
     return out
 
 
-def grade_cells(cells: Sequence[str], problemset: ModuleType) -> list[Verdict]:
-    """Run every check of ``problemset`` against the student's cells; one verdict per check."""
+def grade_cells(cells: Sequence[str], problemset: ModuleType, seed: int = 0) -> list[Verdict]:
+    """Run every check of ``problemset`` against the student's cells; one verdict per check.
+
+    ``seed`` seeds the hidden inputs (``checks.Student.seed``; see ``verdicts.seeds``)."""
     report = analyze(cells, problemset.FUNCTIONS)
     checks = problemset.CHECKS
     if report.tampering:
@@ -101,6 +103,7 @@ def grade_cells(cells: Sequence[str], problemset: ModuleType) -> list[Verdict]:
         return [Verdict(c.grade_id, float(c.points), 0.0, message) for c in checks]
     verdicts = []
     with SandboxStudent(cells, problemset, report) as student:
+        student.seed = seed
         for check in checks:
             verdicts.append(_run_check(check, student))
     return verdicts
