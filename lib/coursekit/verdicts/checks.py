@@ -19,12 +19,21 @@ the trusted process: ``torch.Tensor`` (plain, detached, on CPU), ``float``, ``in
 ``None``, ``str``, ``numpy.ndarray``, and ``tuple`` / ``list`` / ``dict`` of those. No object the
 student built ever reaches the grader, so rigged ``__eq__`` or arithmetic cannot fool a check.
 
+Hidden inputs differ per student and per submission: ``student.seed`` (set by the grader from
+the student id and a hash of the code graded, recorded in the gradebook) seeds them, and
+``derive_seed(student.seed, "label")`` gives each case its own generator seed. Re-grading the
+same submission reproduces the same inputs and score.
+
+A part with several cases (``cases_check``) reports "k of n cases passed" with the first failing
+case's message, and earns k/n of its points when partial credit per case is on.
+
 Taught in: the problem sets (the Exercises part of the book).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,6 +44,9 @@ __all__ = [
     "Student",
     "StudentError",
     "Verdict",
+    "cases_check",
+    "derive_seed",
+    "seed_of",
 ]
 
 
@@ -118,7 +130,12 @@ class Student(Protocol):
     One ``Student`` (one sandbox process) serves all checks of one notebook, in ``CHECKS`` order.
     Every call runs under a fixed seed (``torch.manual_seed(0)``, NumPy and ``random`` too), with
     fresh copies of the arguments, so results do not depend on check order or on earlier calls.
+
+    ``seed`` (an int, set by ``grader.grade_cells``) is the seed of this submission's hidden
+    inputs; read it with ``seed_of(student)`` (0 for a student object without one).
     """
+
+    seed: int
 
     def call(
         self,
@@ -167,3 +184,67 @@ class Student(Protocol):
         """One line per student cell that raised while the sandbox executed it, e.g.
         "cell 3 raised NameError: name 'torch' is not defined". Empty if all cells ran."""
         ...
+
+
+# ----------------------------------------------------------------------------- seeds
+
+
+def seed_of(student: object) -> int:
+    """The submission's seed for hidden inputs (``student.seed``; 0 if the student has none)."""
+    seed = getattr(student, "seed", 0)
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else 0
+
+
+def derive_seed(seed: int, label: str) -> int:
+    """A generator seed for one case, from the submission's seed and the case's label.
+
+    Deterministic, in [0, 2³¹), and independent across labels (SHA-256 of both).
+    """
+    digest = hashlib.sha256(f"{seed}:{label}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 2**31
+
+
+# ----------------------------------------------------------------------------- several cases
+
+
+def cases_check(
+    grade_id: str,
+    points: float,
+    description: str,
+    cases: Callable[[Student], Sequence[Callable[[], None]]],
+    *,
+    partial: bool = True,
+) -> Check:
+    """A ``Check`` whose part is decided by several cases, each passing or failing on its own.
+
+    ``cases(student)`` returns the cases (callables that raise ``GradingFailure`` when the case
+    fails), built from ``seed_of(student)``. All cases run (so "k of n" is exact), except that
+    after a time-out the remaining cases are counted as failed without being run. A failing part's
+    message is "k of n cases passed. " followed by the first failing case's message; with
+    ``partial``, the part earns (k + Σ partial credit of the failing cases) / n of its points.
+    A shortcut fails every case of the function, so it scores 0 whatever ``partial`` says.
+    """
+
+    def run(student: Student) -> None:
+        todo = list(cases(student))
+        n = len(todo)
+        failures: list[GradingFailure] = []
+        for index, case in enumerate(todo):
+            try:
+                case()
+            except GradingFailure as failure:
+                failures.append(failure)
+                if isinstance(failure, StudentError) and "did not return within" in str(failure):
+                    failures += [failure] * (n - index - 1)  # do not wait again for each case
+                    break
+        if not failures:
+            return
+        first = failures[0]
+        passed = n - len(failures)
+        fraction = 0.0
+        if partial and not any(isinstance(f, ShortcutError) for f in failures):
+            fraction = (passed + sum(f.score_fraction for f in failures)) / n
+        prefix = f"{passed} of {n} cases passed. " if n > 1 else ""
+        raise type(first)(f"{prefix}{first.message}", score_fraction=min(fraction, 0.999999))
+
+    return Check(grade_id, points, description, run)

@@ -173,10 +173,27 @@ def _start_job(nb: NotebookNode, resources: ResourcesDict, log) -> dict | None:
     locked_sources.discard("")
     graded_ids = set(grades)
     cells = student_cells(nb.cells, locked_ids, locked_sources, problemset.FUNCTIONS, graded_ids)
+    seed = _seed(cells, resources, log)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coursekit-grader")
-    future = pool.submit(grade_cells, cells, problemset)
+    future = pool.submit(grade_cells, cells, problemset, seed)
     pool.shutdown(wait=False)
     return {"future": future, "sources": sources, "grades": grades, "id": assignment_id}
+
+
+def _seed(cells: list[str], resources: ResourcesDict, log) -> int:
+    """The submission's hidden-input seed (``coursekit.verdicts.seeds``), recorded in the
+    gradebook; a failed write is logged, since the seed can always be derived again."""
+    from coursekit.verdicts import seeds
+
+    meta = resources["nbgrader"]
+    assignment, student = meta["assignment"], str(meta.get("student", ""))
+    digest = seeds.submission_hash(cells)
+    seed = seeds.seed_for(assignment, student, digest)
+    try:
+        seeds.record(meta["db_url"], assignment, student, digest, seed)
+    except Exception as exc:  # noqa: BLE001  (a locked gradebook must not stop grading)
+        log.warning("Could not record the seed of %s in the gradebook: %s", student, exc)
+    return seed
 
 
 class StartVerdicts(NbGraderPreprocessor):
