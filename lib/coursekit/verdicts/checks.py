@@ -112,12 +112,16 @@ class Verdict:
         points: Maximum points of the cell.
         score: Points awarded, in [0, points].
         message: "passed: <description>" or the failure message shown to the student.
+        review: Evidence for a person, empty when there is none: what static analysis saw that
+            the runtime traps did not confirm (e.g. "power_method calls torch.linalg.eigvalsh").
+            It never changes ``score``; it flags the cell for manual grading in the gradebook.
     """
 
     grade_id: str
     points: float
     score: float
     message: str
+    review: str = ""
 
     @property
     def passed(self) -> bool:
