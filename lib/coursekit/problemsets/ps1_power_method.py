@@ -14,8 +14,10 @@ and with ρ = λ₂/λ₁ and tan²θ₀ = Σ_{i≥2} cᵢ²/c₁² (the start v
 and ‖Av_k‖ ≥ v_kᵀAv_k (Cauchy–Schwarz, ‖v_k‖ = 1) with ‖Av_k‖ ≤ λ₁, so both estimates the
 notebook teaches have relative error at most tan²θ₀ ρ^{2k} (with k − 1 in place of k if the student
 returns ‖Av‖ of the last step). Each test picks ρ and k with ρ^{2(k−1)} ≤ 1e-30, so any start
-vector with |cos θ₀| ≥ 1e-6 (all but a ~1e-6 fraction of random directions; the sandbox seeds
-torch with 0) converges far below the tolerance. What is left is rounding:
+vector with |cos θ₀| ≥ 1e-6 converges far below the tolerance. The student's start vector is
+fixed (the sandbox seeds torch with 0) and Q is uniformly random (Haar, from the submission's
+seed), so q₁ is a uniform direction independent of v₀: |cos θ₀| < 1e-6 has probability about
+1e-6·√(2d/π) ≤ 3e-6 per matrix. What is left is rounding:
 
 - float64: unit roundoff u = 2⁻⁵³ ≈ 1.1e-16; forming A v and vᵀ(Av) costs ≤ d·u·λ₁ and the
   converged iterate carries an O(√d·u) error that enters vᵀAv only squared. rtol = 1e-10 leaves
@@ -24,9 +26,22 @@ torch with 0) converges far below the tolerance. What is left is rounding:
   value is the exact top eigenvalue of the float32 matrix actually handed out (computed in float64
   here, in the trusted process).
 
-The "small gap" test (ρ = 0.9) only converges if all k iterations run; the "tiny scale" test
-(λ₁ = 0.02, k = 300) underflows to 0/0 unless v is normalised at every step; the float32 test
-(λ₁ = 7.5, k = 60) overflows float32 (7.5⁶⁰ ≈ 3e52 > 3.4e38) for the same reason.
+Hidden inputs per submission. Each part has two cases (matrices); each case takes its own
+generator seed from the submission's seed (``checks.derive_seed``): a random orthogonal Q, a
+random permutation for the diagonal case, and a scale c multiplying the whole spectrum. Scaling
+keeps every ρ, so the bound above holds for every seed; the ranges of c keep the traps:
+
+- the "small gap" test (ρ = 0.9, k = 400: 0.9⁷⁹⁸ ≈ 5e-37) only converges if all k iterations
+  run; λ₁ = 2c ≤ 2.3 keeps λ₁⁴⁰⁰ ≤ 1e145, so it tests the iteration count only (a student who
+  normalises once at the end loses the float32 and tiny-scale parts, not this one);
+- the "tiny scale" test (λ₁ = 0.02c ≤ 0.06, k = 300) underflows float64 (0.06³⁰⁰ ≈ 1e-367 <
+  4.9e-324) unless v is normalised at every step;
+- the float32 test (λ₁ = 7.5c ≥ 6, k = 60) overflows float32 (6⁶⁰ ≈ 5e46 > 3.4e38) for the same
+  reason;
+- λ₁ ∈ [1.5, 20] elsewhere (λ₁ᵏ ≤ 1e78), and never within 25 % of 1, so "returned ‖v‖ = 1",
+  "returned λ₁²" and "returned √λ₁" stay distinguishable from the right answer.
+
+The tolerances are the public ones of ``fromscratch.rules`` (stated in the notebook's Rules cell).
 """
 
 from __future__ import annotations
@@ -36,11 +51,20 @@ from dataclasses import dataclass
 
 import torch
 
-from coursekit.verdicts.checks import Check, GradingFailure, Student, StudentError
+from coursekit.verdicts.checks import (
+    GradingFailure,
+    Student,
+    StudentError,
+    cases_check,
+    derive_seed,
+    seed_of,
+)
+from fromscratch.rules import PS1 as RULES
 
-ASSIGNMENT_ID = "ps1_power_method"
-FUNCTIONS = ("power_method",)
-FORBIDDEN = {"power_method": ("spectral", "reference")}
+ASSIGNMENT_ID = RULES.assignment_id
+FUNCTIONS = RULES.functions
+FORBIDDEN = RULES.forbidden
+RTOL = {torch.float32: RULES.tolerances["float32"], torch.float64: RULES.tolerances["float64"]}
 SHORTCUT_HINTS = {
     "spectral": "find λ₁ with the power method only (matrix–vector products and vector norms)",
     "reference": "write the power method yourself",
@@ -51,7 +75,11 @@ CALL_TIMEOUT = 20.0  # seconds per call; the loops here take milliseconds
 
 @dataclass(frozen=True)
 class Case:
-    """One hidden test: a matrix with a known spectrum and an iteration count."""
+    """One hidden test: a matrix with a known spectrum and an iteration count.
+
+    ``eigenvalues`` is the spectrum before scaling; the matrix handed out has the spectrum
+    ``c · eigenvalues`` with ``c`` drawn log-uniformly from ``scale`` (seeded by ``seed``).
+    """
 
     name: str
     d: int
@@ -59,14 +87,22 @@ class Case:
     dtype: torch.dtype
     k: int
     seed: int
-    rtol: float
+    scale: tuple[float, float] = (1.0, 1.0)
+
+    @property
+    def rtol(self) -> float:
+        return RTOL[self.dtype]
 
     def matrix(self) -> torch.Tensor:
-        """A = Q diag(λ) Qᵀ, Q orthogonal from a seeded QR, built in float64, then cast."""
-        lam = torch.tensor(self.eigenvalues, dtype=torch.float64)  # (d,)
-        if self.name == "diagonal":
-            return torch.diag(lam).to(self.dtype)  # (d, d)
+        """A = Q diag(c·λ) Qᵀ, Q orthogonal from a seeded QR, built in float64, then cast."""
         gen = torch.Generator().manual_seed(self.seed)
+        lo, hi = self.scale
+        u = float(torch.rand((), generator=gen, dtype=torch.float64))
+        c = math.exp(math.log(lo) + u * (math.log(hi) - math.log(lo)))
+        lam = c * torch.tensor(self.eigenvalues, dtype=torch.float64)  # (d,)
+        if self.name == "diagonal":
+            lam = lam[torch.randperm(self.d, generator=gen)]  # the top one anywhere
+            return torch.diag(lam).to(self.dtype)  # (d, d)
         q, r = torch.linalg.qr(torch.randn(self.d, self.d, generator=gen, dtype=torch.float64))
         q = q * torch.sign(torch.diagonal(r))  # (d, d) * (d,) -> (d, d): a uniformly random Q
         a = q @ torch.diag(lam) @ q.T  # (d, d)
@@ -196,84 +232,116 @@ def _hint_for_error(error: StudentError) -> str:
     return text
 
 
-def _check_case(case: Case):
-    def run(student: Student) -> None:
-        a = case.matrix()
-        where = f"On {case.describe()}"
-        try:
-            result = student.call("power_method", a, case.k, timeout=CALL_TIMEOUT)
-        except StudentError as error:
-            raise StudentError(f"{where}: {_hint_for_error(error)}") from None
-        value = _as_number(result, case.d, where)
-        problem = _diagnose(value, _spectrum(a), case.rtol)
-        if problem:
-            raise GradingFailure(
-                f"{where}, power_method {problem}"
-                if problem.startswith("returned")
-                else f"{where}: {problem}"
-            )
-
-    return run
+def _run_case(student: Student, case: Case) -> None:
+    a = case.matrix()
+    where = f"On {case.describe()}"
+    try:
+        result = student.call("power_method", a, case.k, timeout=CALL_TIMEOUT)
+    except StudentError as error:
+        raise StudentError(f"{where}: {_hint_for_error(error)}") from None
+    value = _as_number(result, case.d, where)
+    problem = _diagnose(value, _spectrum(a), case.rtol)
+    if problem:
+        raise GradingFailure(
+            f"{where}, power_method {problem}"
+            if problem.startswith("returned")
+            else f"{where}: {problem}"
+        )
 
 
-CASES = {
-    "power_method_diagonal": Case("diagonal", 3, (1.5, 2.0, 5.0), torch.float64, 50, 0, 1e-10),
-    "power_method_float64": Case(
-        "float64", 6, (0.5, 1.0, 2.0, 3.0, 4.0, 10.0), torch.float64, 60, 101, 1e-10
+# Per part: (name, d, spectrum before scaling, dtype, k, range of the scale c). See the docstring
+# for why each range keeps the part's guarantee and its trap.
+PARTS: dict[str, tuple[str, int, tuple[float, ...], torch.dtype, int, tuple[float, float]]] = {
+    "power_method_diagonal": ("diagonal", 3, (1.5, 2.0, 5.0), torch.float64, 50, (0.6, 3.0)),
+    "power_method_float64": (
+        "float64",
+        6,
+        (0.5, 1.0, 2.0, 3.0, 4.0, 10.0),
+        torch.float64,
+        60,
+        (0.5, 2.0),
     ),
-    "power_method_float32": Case(
-        "float32", 5, (0.25, 1.0, 2.0, 3.0, 7.5), torch.float32, 60, 202, 1e-5
+    "power_method_float32": (
+        "float32",
+        5,
+        (0.25, 1.0, 2.0, 3.0, 7.5),
+        torch.float32,
+        60,
+        (0.8, 2.0),
     ),
-    "power_method_small_gap": Case(
-        "small_gap", 8, (0.1, 0.3, 0.5, 0.8, 1.0, 1.2, 1.8, 2.0), torch.float64, 400, 303, 1e-10
+    "power_method_small_gap": (
+        "small_gap",
+        8,
+        (0.1, 0.3, 0.5, 0.8, 1.0, 1.2, 1.8, 2.0),
+        torch.float64,
+        400,
+        (0.75, 1.15),
     ),
-    "power_method_tiny_scale": Case(
-        "tiny_scale", 7, (0.0, 0.0, 0.0, 0.0, 0.001, 0.008, 0.02), torch.float64, 300, 404, 1e-10
+    "power_method_tiny_scale": (
+        "tiny_scale",
+        7,
+        (0.0, 0.0, 0.0, 0.0, 0.001, 0.008, 0.02),
+        torch.float64,
+        300,
+        (0.5, 3.0),
     ),
+}
+CASES_PER_PART = 2
+
+
+def cases_for(seed: int, grade_id: str) -> list[Case]:
+    """The hidden cases of one part for the submission's ``seed``."""
+    name, d, lam, dtype, k, scale = PARTS[grade_id]
+    return [
+        Case(name, d, lam, dtype, k, derive_seed(seed, f"{grade_id}/{i}"), scale)
+        for i in range(CASES_PER_PART)
+    ]
+
+
+def _part(grade_id: str):
+    def cases(student: Student):
+        return [
+            lambda case=case: _run_case(student, case)
+            for case in cases_for(seed_of(student), grade_id)
+        ]
+
+    return cases
+
+
+DESCRIPTIONS = {
+    "power_method_diagonal": "power_method on diagonal matrices",
+    "power_method_float64": "power_method on float64 matrices with a known spectrum",
+    "power_method_float32": "power_method on float32 matrices (normalising at every step avoids"
+    " overflow)",
+    "power_method_small_gap": "power_method with a small eigenvalue gap (λ₂/λ₁ = 0.9): all k"
+    " iterations are needed",
+    "power_method_tiny_scale": "power_method on singular PSD matrices with tiny eigenvalues (no"
+    " underflow)",
+}
+POINTS = {
+    "power_method_diagonal": 1,
+    "power_method_float64": 2,
+    "power_method_float32": 2,
+    "power_method_small_gap": 2,
+    "power_method_tiny_scale": 1,
 }
 
 CHECKS = [
-    Check(
-        "power_method_diagonal",
-        1,
-        "power_method on a diagonal matrix",
-        _check_case(CASES["power_method_diagonal"]),
-    ),
-    Check(
-        "power_method_float64",
-        2,
-        "power_method on a float64 matrix with a known spectrum",
-        _check_case(CASES["power_method_float64"]),
-    ),
-    Check(
-        "power_method_float32",
-        2,
-        "power_method on a float32 matrix (normalising at every step avoids overflow)",
-        _check_case(CASES["power_method_float32"]),
-    ),
-    Check(
-        "power_method_small_gap",
-        2,
-        "power_method with a small eigenvalue gap (λ₂/λ₁ = 0.9): all k iterations are needed",
-        _check_case(CASES["power_method_small_gap"]),
-    ),
-    Check(
-        "power_method_tiny_scale",
-        1,
-        "power_method on a singular PSD matrix with tiny eigenvalues (no underflow)",
-        _check_case(CASES["power_method_tiny_scale"]),
-    ),
+    cases_check(
+        gid, POINTS[gid], DESCRIPTIONS[gid], _part(gid), partial=RULES.partial_credit_per_case
+    )
+    for gid in PARTS
 ]
 
 
-def hidden_values() -> list[str]:
-    """Strings that must never appear in feedback: the hidden matrices' top eigenvalues, as a
-    student would see them printed (beyond the ones a test description states)."""
+def hidden_values(seed: int) -> list[str]:
+    """Strings that must never appear in the feedback of the submission graded with ``seed``:
+    its hidden matrices' top eigenvalues and first entries, as a student would see them printed."""
     out = []
-    for case in CASES.values():
-        if case.name == "diagonal":
-            continue
-        top = _spectrum(case.matrix())[-1].item()
-        out += [repr(top), f"{top:.6f}"]
-        out += [f"{x:.6f}" for x in case.matrix().reshape(-1).tolist()[:4]]
+    for grade_id in PARTS:
+        for case in cases_for(seed, grade_id):
+            a = case.matrix()
+            top = _spectrum(a)[-1].item()
+            out += [repr(top), f"{top:.6f}"]
+            out += [f"{x:.6f}" for x in a.reshape(-1).tolist()[:4] if x != 0.0]
     return out

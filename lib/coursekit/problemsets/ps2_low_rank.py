@@ -27,6 +27,14 @@ The numerical rank of a result ``B`` counts its singular values above ``1e-4·σ
 ``1e-8·σ_1(A)`` (float64); rounding leaves spurious ones near ``u·‖A‖`` and the smallest true
 singular value of every test matrix is ``≥ 0.1·σ_1``, so the count is unambiguous.
 
+Hidden inputs per submission. Shapes, ranks and dtypes are fixed (the messages name them); each
+case draws its own ``U``, ``V`` (QR of a Gaussian matrix) and a scale ``c ∈ [0.5, 2]`` multiplying
+every σ from ``derive_seed(student.seed, label)``. Every statement above is invariant under
+scaling: the tolerances and the rank threshold are relative to ``‖A‖_F`` and ``σ_1``, and the
+gap conditions are ratios (``(σ_r − σ_{r+1}) / σ_1 ≥ 0.1``, ``σ_{r+1} / ‖A‖_F ≥ 0.05``). All
+numbers are the public ones of ``fromscratch.rules`` (stated in the notebook's Rules cell); every
+part gives partial credit per case.
+
 Taught in: the problem sets (Exercises part), ps2_low_rank.
 """
 
@@ -36,21 +44,31 @@ from dataclasses import dataclass
 
 import torch
 
-from coursekit.verdicts.checks import Check, GradingFailure, StudentError
+from coursekit.verdicts.checks import (
+    GradingFailure,
+    StudentError,
+    cases_check,
+    derive_seed,
+    seed_of,
+)
+from fromscratch.rules import PS2 as RULES
 
-ASSIGNMENT_ID = "ps2_low_rank"
-FUNCTIONS = ("best_rank_approximation",)
+ASSIGNMENT_ID = RULES.assignment_id
+FUNCTIONS = RULES.functions
 # The SVD is the intended route here, so no linear-algebra routine is forbidden; only the
-# instructor package (never shipped to students) would be a shortcut.
-FORBIDDEN: dict[str, tuple[str, ...]] = {"*": ("reference",)}
+# course's own packages would be a shortcut.
+FORBIDDEN = RULES.forbidden
 SHORTCUT_HINTS = {
     "reference": "write the truncated SVD yourself with torch.linalg.svd (the course's own"
     " packages are not part of the exercise)",
 }
 
 NAME = "best_rank_approximation"
-CLOSE_TOL = {torch.float32: 1e-4, torch.float64: 1e-10}
-RANK_TOL = {torch.float32: 1e-4, torch.float64: 1e-8}
+CLOSE_TOL = {torch.float32: RULES.tolerances["float32"], torch.float64: RULES.tolerances["float64"]}
+RANK_TOL = {
+    torch.float32: RULES.tolerances["rank_float32"],
+    torch.float64: RULES.tolerances["rank_float64"],
+}
 DTYPE_NAMES = {torch.float32: "float32", torch.float64: "float64"}
 
 
@@ -69,6 +87,7 @@ class Case:
     r: int
     dtype: torch.dtype
     seed: int
+    scale: float = 1.0
 
     @property
     def kind(self) -> str:
@@ -98,7 +117,21 @@ def known_matrix(m: int, n: int, sigma: tuple[float, ...], seed: int) -> torch.T
 
 def case_matrix(case: Case) -> torch.Tensor:
     """The input the student receives, in the case's dtype."""
-    return known_matrix(case.m, case.n, case.sigma, case.seed).to(case.dtype)
+    sigma = tuple(case.scale * s for s in case.sigma)
+    return known_matrix(case.m, case.n, sigma, case.seed).to(case.dtype)
+
+
+def seeded(case: Case, seed: int, label: str) -> Case:
+    """``case`` with singular vectors and scale drawn for the submission's ``seed``."""
+    case_seed = derive_seed(seed, label)
+    u = float(torch.rand((), generator=torch.Generator().manual_seed(case_seed)))
+    return Case(case.m, case.n, case.sigma, case.r, case.dtype, case_seed, 0.5 * 4.0**u)
+
+
+def cases_for(seed: int, kind: str) -> tuple[Case, ...]:
+    """The hidden cases of one family ("square", "rect", "edge") for the submission's seed."""
+    base = {"square": SQUARE_CASES, "rect": RECT_CASES, "edge": EDGE_CASES}[kind]
+    return tuple(seeded(c, seed, f"{kind}/{i}") for i, c in enumerate(base))
 
 
 SQUARE = (10.0, 7.0, 5.0, 3.0, 2.0, 1.5)
@@ -336,99 +369,128 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?")) else text + "."
 
 
-def check_shape_dtype(student) -> None:
-    """Same shape and dtype as A, for square, tall and wide, float32 and float64; A untouched."""
-    for case in (*SQUARE_CASES, *RECT_CASES):
-        a, (result, args_after) = _call(student, case, return_args=True)
-        msg = interface_problem(case, a, result)
-        msg = msg or dtype_problem(case, result) or input_problem(case, a, args_after[0])
-        if msg:
-            raise GradingFailure(msg)
+def shape_dtype_case(student, case: Case) -> None:
+    """Same shape and dtype as A; A untouched."""
+    a, (result, args_after) = _call(student, case, return_args=True)
+    msg = interface_problem(case, a, result)
+    msg = msg or dtype_problem(case, result) or input_problem(case, a, args_after[0])
+    if msg:
+        raise GradingFailure(msg)
 
 
-def check_rank(student) -> None:
+def rank_case(student, case: Case) -> None:
     """Rank exactly r (≤ r by the problem, and = r because every σ of the test matrices is > 0)."""
-    for case in (*SQUARE_CASES, *RECT_CASES):
-        a, result = _call(student, case)
-        msg = interface_problem(case, a, result) or rank_problem(case, Reference.of(a), result)
-        if msg:
-            raise GradingFailure(msg)
+    a, result = _call(student, case)
+    msg = interface_problem(case, a, result) or rank_problem(case, Reference.of(a), result)
+    if msg:
+        raise GradingFailure(msg)
 
 
-def _check_optimal(student, cases: tuple[Case, ...]) -> None:
-    for case in cases:
-        a, result = _call(student, case)
-        msg = interface_problem(case, a, result) or optimality_problem(
-            case, Reference.of(a), result
-        )
-        if msg:
-            raise GradingFailure(msg)
+def optimal_case(student, case: Case) -> None:
+    """The unique optimum A_r (dtype is judged by the shape/dtype part)."""
+    a, result = _call(student, case)
+    msg = interface_problem(case, a, result) or optimality_problem(case, Reference.of(a), result)
+    if msg:
+        raise GradingFailure(msg)
 
 
-def check_optimal_square(student) -> None:
-    """The unique optimum on square matrices (float64 and float32)."""
-    _check_optimal(student, SQUARE_CASES)
-
-
-def check_optimal_rectangular(student) -> None:
-    """The unique optimum on tall and wide matrices (float64 and float32)."""
-    _check_optimal(student, RECT_CASES)
-
-
-def check_edge_cases(student) -> None:
+def edge_case(student, case: Case) -> None:
     """r = 0 gives the zero matrix; r ≥ min(m, n) gives A back (up to rounding)."""
-    for case in EDGE_CASES:
-        a, result = _call(student, case)
-        msg = interface_problem(case, a, result)
-        if msg:
-            raise GradingFailure(msg)
-        ref = Reference.of(a)
-        target = ref.truncation(min(case.r, len(ref.s)))
-        if _rel(result.detach().to(torch.float64), target, ref.a) > CLOSE_TOL[case.dtype]:
-            expected = "the zero matrix" if case.r == 0 else "A itself (nothing to discard)"
-            raise GradingFailure(
-                f"For {case.describe()}, the result should be {expected}." + _edge_hint(case)
+    a, result = _call(student, case)
+    msg = interface_problem(case, a, result)
+    if msg:
+        raise GradingFailure(msg)
+    ref = Reference.of(a)
+    b64 = result.detach().to(torch.float64)
+    target = ref.truncation(min(case.r, len(ref.s)))
+    if _rel(b64, target, ref.a) > CLOSE_TOL[case.dtype]:
+        expected = "the zero matrix" if case.r == 0 else "A itself (nothing to discard)"
+        hint = _edge_hint(case)
+        if case.r == 0 and _rel(b64, ref.a, ref.a) <= CLOSE_TOL[case.dtype]:
+            hint = (
+                " You returned A itself. If you keep the last r columns of an eigh result,"
+                " note that with r = 0, V[:, -r:] is V[:, -0:] = V[:, 0:], ALL of V: slice"
+                " V[:, V.shape[1] - r:] instead, or handle r = 0 first."
             )
+        raise GradingFailure(f"For {case.describe()}, the result should be {expected}." + hint)
 
 
 def _edge_hint(case: Case) -> str:
     if case.r == 0:
         return " With r = 0, U[:, :0] is (m, 0) and Vh[:0, :] is (0, n): their product is zeros."
+    k = min(case.m, case.n)
     return (
-        f" With r ≥ min(m, n) = {min(case.m, case.n)} every singular value is kept; slicing"
-        " S[:r] past the end simply keeps them all."
+        f" With r ≥ min(m, n) = {k} every singular value is kept. Slicing does NOT make this"
+        f" free with torch.linalg.svd's default full_matrices=True: U is (m, m) and Vh (n, n), so"
+        f" U[:, :r] keeps min(r, m) columns and Vh[:r, :] min(r, n) rows while S has only {k}"
+        " entries, and (U[:, :r] * S[:r]) @ Vh[:r, :] fails for r > min(m, n) on a non-square A."
+        " Use full_matrices=False (U is (m, k), Vh is (k, n)), or slice with min(r, k)."
     )
 
 
+def _cases(kind: str, run_case):
+    def cases(student):
+        return [
+            lambda case=case: run_case(student, case) for case in cases_for(seed_of(student), kind)
+        ]
+
+    return cases
+
+
+def _all_sizes(run_case):
+    def cases(student):
+        seed = seed_of(student)
+        both = (*cases_for(seed, "square"), *cases_for(seed, "rect"))
+        return [lambda case=case: run_case(student, case) for case in both]
+
+    return cases
+
+
+PARTIAL = RULES.partial_credit_per_case
 CHECKS = [
-    Check(
+    cases_check(
         "ps2_shape_dtype",
         1,
         "best_rank_approximation keeps the shape and dtype of A and leaves A unchanged",
-        check_shape_dtype,
+        _all_sizes(shape_dtype_case),
+        partial=PARTIAL,
     ),
-    Check(
+    cases_check(
         "ps2_rank",
         2,
         "the result has rank exactly r (square, tall and wide; float32 and float64)",
-        check_rank,
+        _all_sizes(rank_case),
+        partial=PARTIAL,
     ),
-    Check(
+    cases_check(
         "ps2_optimal_square",
         2,
         "the result is the best rank-r approximation of square matrices with known singular values",
-        check_optimal_square,
+        _cases("square", optimal_case),
+        partial=PARTIAL,
     ),
-    Check(
+    cases_check(
         "ps2_optimal_rectangular",
         3,
         "the result is the best rank-r approximation of tall and wide matrices",
-        check_optimal_rectangular,
+        _cases("rect", optimal_case),
+        partial=PARTIAL,
     ),
-    Check(
+    cases_check(
         "ps2_edge_cases",
         2,
         "r = 0 gives the zero matrix and r ≥ min(m, n) gives A back",
-        check_edge_cases,
+        _cases("edge", edge_case),
+        partial=PARTIAL,
     ),
 ]
+
+
+def hidden_values(seed: int) -> list[str]:
+    """Strings that must never appear in the feedback of the submission graded with ``seed``:
+    the first entries of its hidden matrices, as a student would see them printed."""
+    out = []
+    for kind in ("square", "rect", "edge"):
+        for case in cases_for(seed, kind):
+            out += [f"{x:.6f}" for x in case_matrix(case).reshape(-1).tolist()[:3]]
+    return out

@@ -27,6 +27,21 @@ Every mistake below changes a value by 10 % or more (a factor, a missing σ′ �
 Messages name the likely mistake in the student's terms and never quote hidden expected values,
 only ratios, shapes and public facts (σ(5) ≈ 0.993).
 
+Hidden inputs per submission: every problem (data and parameters) and the random sigmoid inputs
+are drawn from ``derive_seed(student.seed, label)``, with the distributions of ``make_problem``;
+the shapes, lr and steps are fixed and public. Each part has several cases (float64 and float32,
+or several inputs) and earns partial credit per case. Tolerances are the public ones of
+``fromscratch.rules`` (stated in the notebook's Rules cell).
+
+Each function is graded on its own. ``forward`` passes if it composes the student's own sigmoid
+correctly. When the student's ``sigmoid`` fails its own part, ``gradients`` is also compared with
+the hand-derived gradients computed with the student's sigmoid values H (σ′ = H(1 − H), the
+notebook's formula), and ``train`` with gradient descent through the student's sigmoid: its values
+from the sandbox, its derivative by central differences (h = 1e-5 on float64 inputs: truncation
+error h²·|f‴|/6 ≈ 1e-11 for a smooth f, rounding error u/h ≈ 1e-11, far below 1e-9). ``train``
+calls the student's ``forward`` and ``mse_loss``, so a wrong ``forward`` or ``mse_loss`` still
+costs it: the message says which one to fix first.
+
 Taught in: the problem sets (Exercises part), ps3_mlp_gd.
 """
 
@@ -39,11 +54,18 @@ from dataclasses import dataclass
 
 import torch
 
-from coursekit.verdicts.checks import Check, GradingFailure, StudentError
+from coursekit.verdicts.checks import (
+    GradingFailure,
+    StudentError,
+    cases_check,
+    derive_seed,
+    seed_of,
+)
+from fromscratch.rules import PS3 as RULES
 
-ASSIGNMENT_ID = "ps3_mlp_gd"
-FUNCTIONS = ("sigmoid", "forward", "mse_loss", "gradients", "train")
-FORBIDDEN: dict[str, tuple[str, ...]] = {"*": ("reference",), "gradients": ("autograd",)}
+ASSIGNMENT_ID = RULES.assignment_id
+FUNCTIONS = RULES.functions
+FORBIDDEN = RULES.forbidden
 SHORTCUT_HINTS = {
     "autograd": "derive dW1, db1, dW2 and db2 by hand with the chain rule (section 3 of the"
     " notebook); autograd belongs in train only",
@@ -52,8 +74,11 @@ SHORTCUT_HINTS = {
 }
 
 N, D, H, O = 7, 5, 4, 3  # noqa: E741  (n, d, h, o as in the statement)
-TOL = {torch.float32: 1e-4, torch.float64: 1e-9}
-SIGMOID_ATOL = {torch.float32: 1e-6, torch.float64: 1e-12}
+TOL = {torch.float32: RULES.tolerances["float32"], torch.float64: RULES.tolerances["float64"]}
+SIGMOID_ATOL = {
+    torch.float32: RULES.tolerances["sigmoid_atol_float32"],
+    torch.float64: RULES.tolerances["sigmoid_atol_float64"],
+}
 LR, STEPS = 0.5, 6
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 GRAD_NAMES = ("dW1", "db1", "dW2", "db2")
@@ -190,15 +215,18 @@ class Trajectory:
     params: tuple[torch.Tensor, ...]  # after the last update
 
 
-def ref_train(p: Problem, lr: float, steps: int, *, mode: str = "gd") -> Trajectory:
+def ref_train(
+    p: Problem, lr: float, steps: int, *, mode: str = "gd", sigma: Callable = torch.sigmoid
+) -> Trajectory:
     """Gradient descent by autograd in float64. ``mode``: "gd" (right), "accumulate" (never
-    zeroing .grad), "ascent" (θ += lr·g)."""
+    zeroing .grad), "ascent" (θ += lr·g). ``sigma``: the activation (the student's own one,
+    ``own_sigmoid``, when theirs fails its part)."""
     params = [t.detach().to(torch.float64).clone().requires_grad_(True) for t in p.params]
     x, y = p.x.to(torch.float64), p.y.to(torch.float64)
     acc = [torch.zeros_like(t) for t in params]
     losses, after = [], []
     for _ in range(steps):
-        loss = ref_loss(ref_forward(x, *params), y)
+        loss = ref_loss(ref_forward(x, *params, sigma=sigma), y)
         losses.append(float(loss.detach()))
         grads = torch.autograd.grad(loss, params)
         with torch.no_grad():
@@ -206,7 +234,7 @@ def ref_train(p: Problem, lr: float, steps: int, *, mode: str = "gd") -> Traject
                 a += g
                 step = a if mode == "accumulate" else g
                 t += lr * step if mode == "ascent" else -lr * step
-            after.append(float(ref_loss(ref_forward(x, *params), y)))
+            after.append(float(ref_loss(ref_forward(x, *params, sigma=sigma), y)))
     return Trajectory(losses, after, tuple(t.detach() for t in params))
 
 
@@ -270,8 +298,8 @@ def _upstream(student, names: tuple[str, ...]) -> str:
 PUBLIC_Z = (0.0, 5.0, -5.0, 2.0, -1.0, 0.5)
 
 
-def _sigmoid_inputs(dtype: torch.dtype) -> torch.Tensor:
-    g = torch.Generator().manual_seed(31 if dtype == torch.float64 else 32)
+def _sigmoid_inputs(dtype: torch.dtype, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(derive_seed(seed, f"sigmoid/{_dt(dtype)}"))
     rand = 3 * torch.randn(6, generator=g, dtype=torch.float64)
     return torch.cat([torch.tensor(PUBLIC_Z, dtype=torch.float64), rand]).reshape(3, 4).to(dtype)
 
@@ -282,66 +310,72 @@ def _at(values: torch.Tensor, z: torch.Tensor, point: float) -> float:
     return float(values.reshape(-1)[idx])
 
 
-def sigmoid_problem(student) -> str | None:
-    """Values at public and hidden points, in float64 and float32, shape and dtype kept."""
-    for dtype in (torch.float64, torch.float32):
-        z = _sigmoid_inputs(dtype)
-        where = f"a {_dt(dtype)} tensor z of shape {_shape(z)}"
-        out = _call(student, "sigmoid", z, where=where)
-        if not isinstance(out, torch.Tensor):
-            return f"For {where}, sigmoid returned {type(out).__name__}; expected a tensor."
-        if out.shape != z.shape:
-            return (
-                f"For {where}, sigmoid returned shape {_shape(out)}; it acts elementwise, so the"
-                f" result has the shape of z."
-            )
-        if out.dtype != dtype:
-            return f"For {where}, sigmoid returned {_dt(out.dtype)}; keep the dtype of z."
-        exact = torch.sigmoid(z.to(torch.float64))
-        if torch.isfinite(out).all() and (out.double() - exact).abs().max() <= SIGMOID_ATOL[dtype]:
-            continue
-        at5, at0 = _at(out, z, 5.0), _at(out, z, 0.0)
-        if abs(at5 - 1 / (1 + math.exp(5))) < 1e-4:
-            return (
-                f"sigmoid(5) should be ≈ 0.993, you returned ≈ {at5:.2g}: check the sign of the"
-                " exponent, σ(z) = 1/(1 + e^(−z))."
-            )
-        if abs(at0 - 0.5) > 1e-4:
-            return f"sigmoid(0) should be 0.5, you returned {at0:.4g}: σ(z) = 1/(1 + e^(−z))."
+def sigmoid_case(student, dtype: torch.dtype) -> str | None:
+    """Values at public and hidden points, shape and dtype kept."""
+    z = _sigmoid_inputs(dtype, seed_of(student))
+    where = f"a {_dt(dtype)} tensor z of shape {_shape(z)}"
+    out = _call(student, "sigmoid", z, where=where)
+    if not isinstance(out, torch.Tensor):
+        return f"For {where}, sigmoid returned {type(out).__name__}; expected a tensor."
+    if out.shape != z.shape:
         return (
-            f"sigmoid(5) should be ≈ 0.993, you returned ≈ {at5:.4g}; for {where} some values"
-            " are off: σ(z) = 1/(1 + e^(−z)) elementwise."
+            f"For {where}, sigmoid returned shape {_shape(out)}; it acts elementwise, so the"
+            f" result has the shape of z."
         )
+    if out.dtype != dtype:
+        return f"For {where}, sigmoid returned {_dt(out.dtype)}; keep the dtype of z."
+    exact = torch.sigmoid(z.to(torch.float64))
+    if torch.isfinite(out).all() and (out.double() - exact).abs().max() <= SIGMOID_ATOL[dtype]:
+        return None
+    at5, at0 = _at(out, z, 5.0), _at(out, z, 0.0)
+    if abs(at5 - 1 / (1 + math.exp(5))) < 1e-4:
+        return (
+            f"sigmoid(5) should be ≈ 0.993, you returned ≈ {at5:.2g}: check the sign of the"
+            " exponent, σ(z) = 1/(1 + e^(−z))."
+        )
+    if abs(at0 - 0.5) > 1e-4:
+        return f"sigmoid(0) should be 0.5, you returned {at0:.4g}: σ(z) = 1/(1 + e^(−z))."
+    return (
+        f"sigmoid(5) should be ≈ 0.993, you returned ≈ {at5:.4g}; for {where} some values"
+        " are off: σ(z) = 1/(1 + e^(−z)) elementwise."
+    )
+
+
+def sigmoid_problem(student) -> str | None:
+    """The first failing sigmoid case (float64, then float32), or None."""
+    for dtype in (torch.float64, torch.float32):
+        msg = sigmoid_case(student, dtype)
+        if msg:
+            return msg
     return None
 
 
 STABLE_Z = (-1000.0, -200.0, -90.0, -30.0, 0.0, 30.0, 90.0, 200.0, 1000.0)
 
 
-def sigmoid_stable_problem(student) -> str | None:
-    for dtype in (torch.float32, torch.float64):
-        z = torch.tensor(STABLE_Z, dtype=dtype)
-        where = f"{_dt(dtype)} inputs with |z| up to 1000"
-        out = _call(student, "sigmoid", z, where=where)
-        if not isinstance(out, torch.Tensor) or out.shape != z.shape:
-            return f"For {where}, sigmoid must return a tensor of the shape of z."
-        bad = [s for s, v in zip(STABLE_Z, out.tolist(), strict=True) if not math.isfinite(v)]
-        if bad:
-            s = bad[0]
-            kind = "nan" if math.isnan(out.tolist()[STABLE_Z.index(s)]) else "inf"
-            return (
-                f"sigmoid({s:g}) returned {kind} ({_dt(dtype)}): e^{abs(s):g} overflows to inf, and"
-                " e^z/(1 + e^z) then gives inf/inf = nan. Only ever exponentiate a non-positive"
-                " number: 1/(1 + e^(−z)) for z ≥ 0 and e^z/(1 + e^z) for z < 0, e.g. with"
-                " t = exp(−|z|)."
-            )
-        exact = torch.sigmoid(z.to(torch.float64))
-        if (out.double() - exact).abs().max() > SIGMOID_ATOL[dtype]:
-            worst = int((out.double() - exact).abs().argmax())
-            return (
-                f"sigmoid({STABLE_Z[worst]:g}) returned {out.tolist()[worst]:.4g} ({_dt(dtype)});"
-                f" it should be ≈ {float(exact[worst]):.4g} (σ tends to 0 and 1 at the extremes)."
-            )
+def sigmoid_stable_case(student, dtype: torch.dtype) -> str | None:
+    z = torch.tensor(STABLE_Z, dtype=dtype)
+    where = f"{_dt(dtype)} inputs with |z| up to 1000"
+    out = _call(student, "sigmoid", z, where=where)
+    if not isinstance(out, torch.Tensor) or out.shape != z.shape:
+        return f"For {where}, sigmoid must return a tensor of the shape of z."
+    bad = [s for s, v in zip(STABLE_Z, out.tolist(), strict=True) if not math.isfinite(v)]
+    if bad:
+        s = bad[0]
+        kind = "nan" if math.isnan(out.tolist()[STABLE_Z.index(s)]) else "inf"
+        return (
+            f"sigmoid({s:g}) returned {kind} ({_dt(dtype)}): e^{abs(s):g} overflows to inf, and"
+            " e^z/(1 + e^z) then gives inf/inf = nan. Only ever exponentiate a non-positive"
+            " number: 1/(1 + e^(−z)) for z ≥ 0 and e^z/(1 + e^z) for z < 0, e.g. with"
+            " t = exp(−|z|)."
+        )
+    exact = torch.sigmoid(z.to(torch.float64))
+    if (out.double() - exact).abs().max() > SIGMOID_ATOL[dtype]:
+        worst = int((out.double() - exact).abs().argmax())
+        return (
+            f"sigmoid({STABLE_Z[worst]:g}) returned {out.tolist()[worst]:.4g} ({_dt(dtype)});"
+            f" it should be ≈ {float(exact[worst]):.4g} (σ tends to 0 and 1 at the extremes)."
+        )
     return None
 
 
@@ -350,14 +384,19 @@ def _raise(msg: str | None) -> None:
         raise GradingFailure(msg)
 
 
-def check_sigmoid_values(student) -> None:
-    """sigmoid at known points, elementwise on a 2-D tensor, float32 and float64."""
-    _raise(sigmoid_problem(student))
+def _cases(student, problem, *variants):
+    """One case per variant: ``problem(student, *variant)`` must return None."""
+    return [lambda v=v: _raise(problem(student, *v)) for v in variants]
 
 
-def check_sigmoid_stable(student) -> None:
+def sigmoid_values_cases(student):
+    """sigmoid at known points, elementwise on a 2-D tensor, float64 and float32."""
+    return _cases(student, sigmoid_case, (torch.float64,), (torch.float32,))
+
+
+def sigmoid_stable_cases(student):
     """No nan or inf for |z| up to 1000, with the right limits 0 and 1."""
-    _raise(sigmoid_stable_problem(student))
+    return _cases(student, sigmoid_stable_case, (torch.float32,), (torch.float64,))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -426,23 +465,41 @@ def _forward_problem(student, p: Problem) -> str | None:
     )
 
 
+def _problem(student, label: str, dtype: torch.dtype, *, single: bool = False) -> Problem:
+    """The hidden problem ``label`` for this submission (seeded by ``student.seed``)."""
+    return make_problem(derive_seed(seed_of(student), label), dtype, single=single)
+
+
+def _forward_case(student, label: str, dtype: torch.dtype, single: bool) -> str | None:
+    return _forward_problem(student, _problem(student, label, dtype, single=single))
+
+
+FORWARD_BATCH = (
+    ("forward_batch/0", torch.float64, False),
+    ("forward_batch/1", torch.float32, False),
+)
+FORWARD_SINGLE = (
+    ("forward_single/0", torch.float64, True),
+    ("forward_single/1", torch.float32, True),
+)
+
+
 def forward_batch_problem(student) -> str | None:
-    for seed, dtype in ((41, torch.float64), (42, torch.float32)):
-        msg = _forward_problem(student, make_problem(seed, dtype))
+    for variant in FORWARD_BATCH:
+        msg = _forward_case(student, *variant)
         if msg:
             return msg
     return None
 
 
-def check_forward_batch(student) -> None:
+def forward_batch_cases(student):
     """forward on a batch x (n, d): output (n, o), float64 and float32."""
-    _raise(forward_batch_problem(student))
+    return _cases(student, _forward_case, *FORWARD_BATCH)
 
 
-def check_forward_single(student) -> None:
+def forward_single_cases(student):
     """forward on a single example x (d,): output (o,)."""
-    for seed, dtype in ((43, torch.float64), (44, torch.float32)):
-        _raise(_forward_problem(student, make_problem(seed, dtype, single=True)))
+    return _cases(student, _forward_case, *FORWARD_SINGLE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,66 +508,78 @@ def check_forward_single(student) -> None:
 
 
 def _mse_inputs(seed: int, dtype: torch.dtype, shape: tuple[int, ...]):
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)  # seed: derive_seed(student.seed, label)
     pred = torch.randn(*shape, generator=g, dtype=torch.float64).to(dtype)
     y = torch.randn(*shape, generator=g, dtype=torch.float64).to(dtype)
     return pred, y
 
 
+MSE_CASES = (
+    ("mse/0", torch.float64, (N, O)),
+    ("mse/1", torch.float32, (N, O)),
+    ("mse/2", torch.float64, (O,)),
+)
+
+
 def mse_problem(student) -> str | None:
-    for seed, dtype, shape in ((51, torch.float64, (N, O)), (52, torch.float32, (N, O))) + (
-        (53, torch.float64, (O,)),
-    ):
-        pred, y = _mse_inputs(seed, dtype, shape)
-        where = f"pred and y of shape {shape} ({_dt(dtype)})"
-        out = _call(student, "mse_loss", pred, y, where=where)
-        if isinstance(out, float):
-            return (
-                f"For {where}, mse_loss returned a Python float; return a tensor (train calls"
-                " .backward() on it, so do not use .item() here)."
-            )
-        if not isinstance(out, torch.Tensor):
-            return f"For {where}, mse_loss returned {type(out).__name__}; expected a 0-dim tensor."
-        if out.numel() != 1:
-            return (
-                f"For {where}, mse_loss returned shape {_shape(out)}; expected a single number"
-                " (a 0-dim tensor): average over ALL entries, not along one dimension."
-            )
-        value = float(out.reshape(()))
-        exact = float(ref_loss(pred.double(), y.double()))
-        if math.isfinite(value) and abs(value - exact) <= TOL[dtype] * exact:
-            continue
-        n_entries = pred.numel()
-        ratio = value / exact
-        diffs = (pred.double() - y.double()).reshape(-1)
-        known = {
-            float(n_entries): f"it is the SUM of the squared errors, {n_entries}× the mean: "
-            "divide by the number of entries, pred.numel()",
-            0.5: "it is half the mean: the loss has no factor 1/2 here",
-        }
-        if len(shape) == 2:
-            known[float(shape[1])] = (
-                f"it is {shape[1]}× the mean: you divided by n = {shape[0]} only; the mean runs"
-                f" over all n·o = {n_entries} entries"
-            )
-            known[float(shape[0])] = (
-                f"it is {shape[0]}× the mean: you divided by o = {shape[1]} only; the mean runs"
-                f" over all n·o = {n_entries} entries"
-            )
-        for factor, why in known.items():
-            if abs(ratio - factor) <= 1e-3 * factor:
-                return f"For {where}, mse_loss is wrong: {why}."
-        if abs(value - float(diffs.abs().mean())) <= 1e-4 * abs(value):
-            return f"For {where}, mse_loss is the mean ABSOLUTE error; square the differences."
-        if abs(value - math.sqrt(exact)) <= 1e-4 * math.sqrt(exact):
-            return f"For {where}, mse_loss is the square root of the MSE; do not take the root."
-        return f"For {where}, mse_loss is off by a factor {ratio:.3g}: mean((pred − y)²)."
+    for variant in MSE_CASES:
+        msg = mse_case(student, *variant)
+        if msg:
+            return msg
     return None
 
 
-def check_mse_loss(student) -> None:
+def mse_case(student, label: str, dtype: torch.dtype, shape: tuple[int, ...]) -> str | None:
+    pred, y = _mse_inputs(derive_seed(seed_of(student), label), dtype, shape)
+    where = f"pred and y of shape {shape} ({_dt(dtype)})"
+    out = _call(student, "mse_loss", pred, y, where=where)
+    if isinstance(out, float):
+        return (
+            f"For {where}, mse_loss returned a Python float; return a tensor (train calls"
+            " .backward() on it, so do not use .item() here)."
+        )
+    if not isinstance(out, torch.Tensor):
+        return f"For {where}, mse_loss returned {type(out).__name__}; expected a 0-dim tensor."
+    if out.numel() != 1:
+        return (
+            f"For {where}, mse_loss returned shape {_shape(out)}; expected a single number"
+            " (a 0-dim tensor): average over ALL entries, not along one dimension."
+        )
+    value = float(out.reshape(()))
+    exact = float(ref_loss(pred.double(), y.double()))
+    if math.isfinite(value) and abs(value - exact) <= TOL[dtype] * exact:
+        return None
+    n_entries = pred.numel()
+    ratio = value / exact
+    diffs = (pred.double() - y.double()).reshape(-1)
+    known = {
+        float(n_entries): f"it is the SUM of the squared errors, {n_entries}× the mean: "
+        "divide by the number of entries, pred.numel()",
+        0.5: "it is half the mean: the loss has no factor 1/2 here",
+    }
+    if len(shape) == 2:
+        known[float(shape[1])] = (
+            f"it is {shape[1]}× the mean: you divided by n = {shape[0]} only; the mean runs"
+            f" over all n·o = {n_entries} entries"
+        )
+        known[float(shape[0])] = (
+            f"it is {shape[0]}× the mean: you divided by o = {shape[1]} only; the mean runs"
+            f" over all n·o = {n_entries} entries"
+        )
+    for factor, why in known.items():
+        if abs(ratio - factor) <= 1e-3 * factor:
+            return f"For {where}, mse_loss is wrong: {why}."
+    if abs(value - float(diffs.abs().mean())) <= 1e-4 * abs(value):
+        return f"For {where}, mse_loss is the mean ABSOLUTE error; square the differences."
+    if abs(value - math.sqrt(exact)) <= 1e-4 * math.sqrt(exact):
+        return f"For {where}, mse_loss is the square root of the MSE; do not take the root."
+    return f"For {where}, mse_loss is off by a factor {ratio:.3g}: mean((pred − y)²)."
+    return None
+
+
+def mse_cases(student):
     """mse_loss is the mean of the squared errors over all entries, as a tensor."""
-    _raise(mse_problem(student))
+    return _cases(student, mse_case, *MSE_CASES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -632,36 +701,104 @@ def _gradients(student, p: Problem) -> tuple[object, ...]:
     return tuple(out)
 
 
-def _check_gradients(student, problems: list[Problem], names: tuple[str, ...]) -> None:
-    for p in problems:
-        got = dict(zip(GRAD_NAMES, _gradients(student, p), strict=True))
-        true = dict(zip(GRAD_NAMES, ref_gradients(p), strict=True))
-        hidden = hidden_candidates(p)
-        for name in names:
-            candidates: dict[str, torch.Tensor] = {}
-            if name in ("dW1", "db1"):
-                i = 0 if name == "dW1" else 1
-                candidates = {SIGMOID_MESSAGES[k]: v[i] for k, v in hidden.items()}
-            msg = _grad_problem(name, got[name], true[name], p, candidates)
-            if msg:
-                raise GradingFailure(msg + _upstream(student, ("sigmoid", "forward")))
+class _Unusable(Exception):
+    """The student's sigmoid cannot stand in for σ (it raised, or returned no finite tensor)."""
 
 
-def check_gradients_output(student) -> None:
+FD_STEP = 1e-5  # central differences of the student's sigmoid (float64): see the docstring
+
+
+def own_sigmoid(student) -> Callable | None:
+    """The student's sigmoid as a float64 function usable in the references, or None if their
+    sigmoid passes its own part (then torch.sigmoid is the reference)."""
+    if _ok(student, "sigmoid"):
+        return None
+
+    def values(z: torch.Tensor) -> torch.Tensor:
+        try:
+            s = student.call("sigmoid", z.detach().to(torch.float64))
+        except GradingFailure:
+            raise _Unusable from None
+        if not isinstance(s, torch.Tensor) or s.shape != z.shape or not torch.isfinite(s).all():
+            raise _Unusable
+        return s.to(torch.float64)
+
+    class Own(torch.autograd.Function):
+        """σ = the student's sigmoid; σ′ by central differences (what autograd through it gives,
+        up to the differencing error)."""
+
+        @staticmethod
+        def forward(ctx, z):  # noqa: ANN001, ANN205
+            s = values(z)
+            d = (values(z + FD_STEP) - values(z - FD_STEP)) / (2 * FD_STEP)
+            ctx.save_for_backward(d)
+            return s
+
+        @staticmethod
+        def backward(ctx, grad):  # noqa: ANN001, ANN205
+            (d,) = ctx.saved_tensors
+            return grad * d
+
+    def sigma(z: torch.Tensor) -> torch.Tensor:
+        return Own.apply(z)
+
+    sigma.values = values  # type: ignore[attr-defined]
+    return sigma
+
+
+def own_gradients(p: Problem, values: Callable) -> tuple[torch.Tensor, ...]:
+    """(dW1, db1, dW2, db2) by the notebook's formulas with H = the student's sigmoid values and
+    σ′ = H(1 − H), in float64."""
+    x, y = p.x.to(torch.float64).reshape(-1, D), p.y.to(torch.float64).reshape(-1, O)
+    W1, b1, W2, b2 = (t.to(torch.float64) for t in p.params)
+    h = values(x @ W1.T + b1)  # (n, d) @ (d, h) -> (n, h)
+    pred = h @ W2.T + b2  # (n, h) @ (h, o) -> (n, o)
+    g_pred = 2 * (pred - y) / pred.numel()  # (n, o)
+    g_z = (g_pred @ W2) * h * (1 - h)  # (n, o) @ (o, h) -> (n, h)
+    return g_z.T @ x, g_z.sum(0), g_pred.T @ h, g_pred.sum(0)
+
+
+def gradients_case(student, label: str, dtype: torch.dtype, single: bool, names) -> str | None:
+    p = _problem(student, label, dtype, single=single)
+    got = dict(zip(GRAD_NAMES, _gradients(student, p), strict=True))
+    true = dict(zip(GRAD_NAMES, ref_gradients(p), strict=True))
+    own: dict[str, torch.Tensor] = {}
+    sigma = own_sigmoid(student)
+    if sigma is not None:
+        try:
+            own = dict(zip(GRAD_NAMES, own_gradients(p, sigma.values), strict=True))
+        except _Unusable:
+            own = {}
+    hidden = hidden_candidates(p)
+    for name in names:
+        if name in own and _close(got[name], own[name], p.dtype):
+            continue  # right, given the student's own sigmoid (graded in its own parts)
+        candidates: dict[str, torch.Tensor] = {}
+        if name in ("dW1", "db1"):
+            i = 0 if name == "dW1" else 1
+            candidates = {SIGMOID_MESSAGES[k]: v[i] for k, v in hidden.items()}
+        msg = _grad_problem(name, got[name], true[name], p, candidates)
+        if msg:
+            return msg + _upstream(student, ("sigmoid", "forward"))
+    return None
+
+
+GRAD_BATCH = (("gradients/0", torch.float64, False), ("gradients/1", torch.float32, False))
+
+
+def gradients_output_cases(student):
     """dW2 and db2 on a batch, float64 and float32, against autograd."""
-    problems = [make_problem(61, torch.float64), make_problem(62, torch.float32)]
-    _check_gradients(student, problems, ("dW2", "db2"))
+    return _cases(student, gradients_case, *[(*v, ("dW2", "db2")) for v in GRAD_BATCH])
 
 
-def check_gradients_hidden(student) -> None:
+def gradients_hidden_cases(student):
     """dW1 and db1 on a batch, float64 and float32, against autograd."""
-    problems = [make_problem(61, torch.float64), make_problem(62, torch.float32)]
-    _check_gradients(student, problems, ("dW1", "db1"))
+    return _cases(student, gradients_case, *[(*v, ("dW1", "db1")) for v in GRAD_BATCH])
 
 
-def check_gradients_single(student) -> None:
+def gradients_single_cases(student):
     """All four gradients for a single example x (d,), y (o,)."""
-    _check_gradients(student, [make_problem(63, torch.float64, single=True)], GRAD_NAMES)
+    return _cases(student, gradients_case, ("gradients_single/0", torch.float64, True, GRAD_NAMES))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -669,8 +806,27 @@ def check_gradients_single(student) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _train_problems() -> list[Problem]:
-    return [make_problem(71, torch.float64), make_problem(72, torch.float32)]
+TRAIN_CASES = (("train/0", torch.float64), ("train/1", torch.float32))
+
+_OWN_TRAIN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _own_trajectory(student, label: str, p: Problem) -> Trajectory | None:
+    """Gradient descent through the student's own sigmoid (None if theirs passes its part or
+    cannot be used), memoised per student and case."""
+    sigma = own_sigmoid(student)
+    if sigma is None:
+        return None
+    try:
+        cache = _OWN_TRAIN.setdefault(student, {})
+    except TypeError:
+        cache = {}
+    if label not in cache:
+        try:
+            cache[label] = ref_train(p, LR, STEPS, sigma=sigma)
+        except _Unusable:
+            cache[label] = None
+    return cache[label]
 
 
 def _run_train(student, p: Problem):
@@ -717,8 +873,8 @@ ACCUMULATE = (
 )
 
 
-def train_losses_problem(student) -> str | None:
-    for p in _train_problems():
+def train_losses_case(student, label: str, dtype: torch.dtype) -> str | None:
+    for p in (_problem(student, label, dtype),):
         where, result, _ = _run_train(student, p)
         ref = ref_train(p, LR, STEPS)
         if isinstance(result, (list, tuple)) and any(isinstance(v, torch.Tensor) for v in result):
@@ -738,6 +894,9 @@ def train_losses_problem(student) -> str | None:
             )
         if _same_losses(losses, ref.losses, p.dtype):
             continue
+        own = _own_trajectory(student, label, p)
+        if own is not None and _same_losses(losses, own.losses, p.dtype):
+            continue  # right, given the student's own sigmoid (graded in its own parts)
         if _same_losses(losses, ref.after, p.dtype):
             return (
                 f"For {where}, each loss is computed after its update: record the loss of the"
@@ -769,12 +928,15 @@ def train_losses_problem(student) -> str | None:
     return None
 
 
-def train_updates_problem(student) -> str | None:
-    for p in _train_problems():
+def train_updates_case(student, label: str, dtype: torch.dtype) -> str | None:
+    for p in (_problem(student, label, dtype),):
         where, _, after = _run_train(student, p)
         ref = ref_train(p, LR, STEPS)
         if _same_params(after, ref.params, p.dtype):
             continue
+        own = _own_trajectory(student, label, p)
+        if own is not None and _same_params(after, own.params, p.dtype):
+            continue  # right, given the student's own sigmoid (graded in its own parts)
         unchanged = all(
             isinstance(g, torch.Tensor) and torch.equal(g, t)
             for g, t in zip(after, p.params, strict=True)
@@ -800,67 +962,97 @@ def train_updates_problem(student) -> str | None:
     return None
 
 
-def check_train_losses(student) -> None:
+def train_losses_cases(student):
     """train returns `steps` Python floats: the loss before each update of plain GD."""
-    _raise(train_losses_problem(student))
+    return _cases(student, train_losses_case, *TRAIN_CASES)
 
 
-def check_train_updates(student) -> None:
+def train_updates_cases(student):
     """train updates the given tensors in place, to the parameters after `steps` GD steps."""
-    _raise(train_updates_problem(student))
+    return _cases(student, train_updates_case, *TRAIN_CASES)
 
 
+PARTIAL = RULES.partial_credit_per_case
 CHECKS = [
-    Check(
-        "ps3_sigmoid_values",
-        1,
-        "sigmoid values, elementwise, float32 and float64",
-        check_sigmoid_values,
-    ),
-    Check(
-        "ps3_sigmoid_stable",
-        1,
-        "sigmoid gives no nan or inf for |z| up to 1000",
-        check_sigmoid_stable,
-    ),
-    Check("ps3_forward_batch", 2, "forward on a batch x of shape (n, d)", check_forward_batch),
-    Check(
-        "ps3_forward_single", 1, "forward on a single example x of shape (d,)", check_forward_single
-    ),
-    Check(
-        "ps3_mse_loss",
-        2,
-        "mse_loss is the mean of the squared errors over all entries",
-        check_mse_loss,
-    ),
-    Check(
-        "ps3_gradients_output",
-        3,
-        "gradients: dW2 and db2 on a batch, against autograd",
-        check_gradients_output,
-    ),
-    Check(
-        "ps3_gradients_hidden",
-        4,
-        "gradients: dW1 and db1 on a batch, against autograd",
-        check_gradients_hidden,
-    ),
-    Check(
-        "ps3_gradients_single",
-        1,
-        "gradients for a single example x of shape (d,)",
-        check_gradients_single,
-    ),
-    Check(
-        "ps3_train_losses",
-        2,
-        "train returns the loss before each gradient-descent step",
-        check_train_losses,
-    ),
-    Check(
-        "ps3_train_updates",
-        3,
-        "train updates the parameters in place, without accumulating gradients",
-        check_train_updates,
-    ),
+    cases_check(gid, points, description, cases, partial=PARTIAL)
+    for gid, points, description, cases in (
+        (
+            "ps3_sigmoid_values",
+            1,
+            "sigmoid values, elementwise, float32 and float64",
+            sigmoid_values_cases,
+        ),
+        (
+            "ps3_sigmoid_stable",
+            1,
+            "sigmoid gives no nan or inf for |z| up to 1000",
+            sigmoid_stable_cases,
+        ),
+        ("ps3_forward_batch", 2, "forward on a batch x of shape (n, d)", forward_batch_cases),
+        (
+            "ps3_forward_single",
+            1,
+            "forward on a single example x of shape (d,)",
+            forward_single_cases,
+        ),
+        (
+            "ps3_mse_loss",
+            2,
+            "mse_loss is the mean of the squared errors over all entries",
+            mse_cases,
+        ),
+        (
+            "ps3_gradients_output",
+            3,
+            "gradients: dW2 and db2 on a batch, against autograd",
+            gradients_output_cases,
+        ),
+        (
+            "ps3_gradients_hidden",
+            4,
+            "gradients: dW1 and db1 on a batch, against autograd",
+            gradients_hidden_cases,
+        ),
+        (
+            "ps3_gradients_single",
+            1,
+            "gradients for a single example x of shape (d,)",
+            gradients_single_cases,
+        ),
+        (
+            "ps3_train_losses",
+            2,
+            "train returns the loss before each gradient-descent step",
+            train_losses_cases,
+        ),
+        (
+            "ps3_train_updates",
+            3,
+            "train updates the parameters in place, without accumulating gradients",
+            train_updates_cases,
+        ),
+    )
 ]
+
+
+def hidden_values(seed: int) -> list[str]:
+    """Strings that must never appear in the feedback of the submission graded with ``seed``:
+    the first entries of its hidden inputs, as a student would see them printed."""
+
+    class _Seeded:
+        pass
+
+    student = _Seeded()
+    student.seed = seed  # type: ignore[attr-defined]
+    variants = [(label, single) for label, _, single in (*FORWARD_BATCH, *FORWARD_SINGLE)]
+    variants += [(label, False) for label, *_ in (*GRAD_BATCH, *TRAIN_CASES)]
+    variants += [("gradients_single/0", True)]
+    out = []
+    for label, single in variants:
+        p = _problem(student, label, torch.float64, single=single)
+        firsts = (p.x.reshape(-1)[0], p.W1.reshape(-1)[0], p.y.reshape(-1)[0])
+        out += [f"{float(v):.6f}" for v in firsts]
+    for dtype in (torch.float64, torch.float32):
+        z = _sigmoid_inputs(dtype, seed).reshape(-1)[len(PUBLIC_Z) :]
+        out += [f"{v:.6f}" for v in z.tolist()[:2]]
+    return out

@@ -1,0 +1,94 @@
+"""The public rules of the problem sets: what grading forbids, and the tolerances it uses.
+
+This is the one place these rules live. The *Rules* cell of every problem-set notebook states
+them, ``fromscratch.check.check()`` applies them in your notebook, and the course's grader
+imports them from here, so what you read is what grading uses.
+
+Families of forbidden routines (a function may not call any routine of a family it bans):
+
+- ``spectral``: routines that compute eigenvalues or singular values (``torch.linalg.eig*``,
+  ``torch.linalg.svd*``, ``torch.svd``, ``torch.lobpcg``, matrix 2-norms and nuclear norms,
+  NumPy's and SciPy's eigen/SVD routines).
+- ``autograd``: automatic differentiation (``backward()``, ``torch.autograd``, ``torch.func``).
+- ``reference``: the course's own packages (``fromscratch``, the course tooling).
+
+Tolerances are relative unless named ``ATOL``; "relative to ‖A‖_F" means
+``‖result − expected‖_F / ‖A‖_F``.
+
+Taught in: the problem sets (the Exercises part of the book).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FAMILY_TEXT", "RULES", "SetRules"]
+
+FAMILY_TEXT: dict[str, str] = {
+    "spectral": "computes eigenvalues or singular values directly",
+    "autograd": "uses automatic differentiation",
+    "reference": "uses the course's own reference code",
+}
+
+
+@dataclass(frozen=True)
+class SetRules:
+    """The public rules of one problem set.
+
+    Attributes:
+        assignment_id: The problem set's id, e.g. "ps1_power_method".
+        functions: The graded functions, in notebook order.
+        forbidden: Function name (or "*" for every graded function) -> banned families.
+        tolerances: Name -> number, e.g. {"float32": 1e-5, "float64": 1e-10}.
+        partial_credit_per_case: True if a part with n cases earns k/n of its points when k
+            cases pass.
+    """
+
+    assignment_id: str
+    functions: tuple[str, ...]
+    forbidden: dict[str, tuple[str, ...]]
+    tolerances: dict[str, float]
+    partial_credit_per_case: bool = True
+
+    def banned(self, function: str) -> tuple[str, ...]:
+        """Families banned inside ``function`` (its own entry plus the "*" entry)."""
+        names = tuple(self.forbidden.get("*", ())) + tuple(self.forbidden.get(function, ()))
+        return tuple(dict.fromkeys(names))
+
+
+# ps1: |estimate − λ₁| ≤ rtol · λ₁ (derivation in the notebook's Rules cell and the grader).
+PS1 = SetRules(
+    assignment_id="ps1_power_method",
+    functions=("power_method",),
+    forbidden={"power_method": ("spectral", "reference")},
+    tolerances={"float32": 1e-5, "float64": 1e-10},
+)
+
+# ps2: ‖result − A_r‖_F ≤ tol · ‖A‖_F; the rank counts singular values above rank_tol · σ₁(A).
+PS2 = SetRules(
+    assignment_id="ps2_low_rank",
+    functions=("best_rank_approximation",),
+    forbidden={"*": ("reference",)},
+    tolerances={
+        "float32": 1e-4,
+        "float64": 1e-10,
+        "rank_float32": 1e-4,
+        "rank_float64": 1e-8,
+    },
+)
+
+# ps3: ‖result − expected‖ ≤ tol · ‖expected‖ (norm-wise), sigmoid values within an absolute
+# tolerance (sigmoid_atol_*).
+PS3 = SetRules(
+    assignment_id="ps3_mlp_gd",
+    functions=("sigmoid", "forward", "mse_loss", "gradients", "train"),
+    forbidden={"*": ("reference",), "gradients": ("autograd",)},
+    tolerances={
+        "float32": 1e-4,
+        "float64": 1e-9,
+        "sigmoid_atol_float32": 1e-6,
+        "sigmoid_atol_float64": 1e-12,
+    },
+)
+
+RULES: dict[str, SetRules] = {r.assignment_id: r for r in (PS1, PS2, PS3)}
