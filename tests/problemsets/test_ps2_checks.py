@@ -110,3 +110,47 @@ def test_rank_message_is_the_one_students_read() -> None:
     )
     graded = grade(ps2.CHECKS, source)
     assert "the result has rank 3, expected at most 2" in graded["ps2_optimal_rectangular"][1]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 12345])
+def test_seeded_cases_keep_every_guarantee(seed: int) -> None:
+    """Hidden inputs per submission: singular vectors and a scale from the seed; the singular
+    values are the scaled ones, and the scale-free conditions of the tolerance argument hold."""
+    for kind in ("square", "rect", "edge"):
+        for case in ps2.cases_for(seed, kind):
+            assert 0.5 <= case.scale <= 2.0
+            a = ps2.case_matrix(case).to(torch.float64)
+            want = torch.tensor(case.sigma, dtype=torch.float64) * case.scale
+            torch.testing.assert_close(torch.linalg.svdvals(a), want, rtol=1e-6, atol=0)
+            s, r, k = case.sigma, case.r, min(case.m, case.n)
+            if 0 < r < k:
+                assert (s[r - 1] - s[r]) / s[0] >= 0.1  # Wedin amplification <= 10
+    first = ps2.case_matrix(ps2.cases_for(seed, "square")[0])
+    other = ps2.case_matrix(ps2.cases_for(seed + 1, "square")[0])
+    assert not torch.equal(first, other)
+    assert ps2.hidden_values(seed) == ps2.hidden_values(seed) != ps2.hidden_values(seed + 1)
+
+
+def test_full_matrices_true_gets_the_truthful_hint() -> None:
+    """The default full_matrices=True crashes for r > min(m, n) on a non-square A; the hint
+    says why (it used to claim that slicing makes the edge cases free)."""
+    source = (
+        "import torch\n"
+        "def best_rank_approximation(A, r):\n"
+        "    U, S, Vh = torch.linalg.svd(A)\n"
+        "    return (U[:, :r] * S[:r]) @ Vh[:r, :]\n"
+    )
+    score, message = grade(ps2.CHECKS, source)["ps2_edge_cases"]
+    assert score < 2 and "full_matrices=False" in message and "of 5 cases passed" in message
+
+
+def test_eigh_route_with_negative_slice_is_told_about_r_zero() -> None:
+    source = (
+        "import torch\n"
+        "def best_rank_approximation(A, r):\n"
+        "    _, V = torch.linalg.eigh(A.T @ A)\n"
+        "    Vr = V[:, -r:]\n"
+        "    return A @ Vr @ Vr.T\n"
+    )
+    score, message = grade(ps2.CHECKS, source)["ps2_edge_cases"]
+    assert score < 2 and "V[:, -0:]" in message

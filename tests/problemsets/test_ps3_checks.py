@@ -101,9 +101,14 @@ def test_corpus_case_in_process(path) -> None:
     assert not problems, problems
 
 
+class _Seeded:
+    seed = 0  # the InProcessStudent has no seed: checks use 0 (checks.seed_of)
+
+
 def test_train_messages_do_not_reveal_the_expected_losses() -> None:
     expected = []
-    for p in ps3._train_problems():
+    for label, dtype in ps3.TRAIN_CASES:
+        p = ps3._problem(_Seeded(), label, dtype)
         expected += ps3.ref_train(p, ps3.LR, ps3.STEPS).losses
     needles = {f"{v:.4g}" for v in expected} | {f"{v:.3f}" for v in expected}
     for path in TRUSTED:
@@ -113,3 +118,67 @@ def test_train_messages_do_not_reveal_the_expected_losses() -> None:
         for gid in ("ps3_train_losses", "ps3_train_updates", "ps3_mse_loss"):
             message = graded[gid][1]
             assert not any(n in message for n in needles), (path.stem, gid, message)
+
+
+SEED_SOLUTION = """
+import torch
+
+
+def forward(x, W1, b1, W2, b2):
+    return sigmoid(x @ W1.T + b1) @ W2.T + b2
+
+
+def mse_loss(pred, y):
+    return ((pred - y) ** 2).mean()
+
+
+def gradients(x, y, W1, b1, W2, b2):
+    if x.dim() == 1:
+        x, y = x.reshape(1, -1), y.reshape(1, -1)
+    h = sigmoid(x @ W1.T + b1)
+    pred = h @ W2.T + b2
+    g_pred = 2 * (pred - y) / pred.numel()
+    g_z = (g_pred @ W2) * h * (1 - h)
+    return g_z.T @ x, g_z.sum(0), g_pred.T @ h, g_pred.sum(0)
+
+
+def train(x, y, W1, b1, W2, b2, lr, steps):
+    params, losses = [W1, b1, W2, b2], []
+    for _ in range(steps):
+        loss = mse_loss(forward(x, *params), y)
+        losses.append(loss.item())
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+    return losses
+"""
+
+
+@pytest.mark.parametrize(
+    "wrong_sigmoid",
+    [
+        "def sigmoid(z):\n    return 1 / (1 + torch.exp(z))\n",  # the sign
+        "def sigmoid(z):\n    return torch.tanh(z)\n",  # another function altogether
+        "def sigmoid(z):\n    return 1 / (1 + torch.exp(-2 * z))\n",  # a slope
+    ],
+    ids=["sign", "tanh", "slope"],
+)
+def test_a_wrong_sigmoid_costs_only_the_sigmoid_parts(wrong_sigmoid: str) -> None:
+    """Every function is graded on its own: the Rules cell promises it."""
+    graded = grade(ps3.CHECKS, SEED_SOLUTION + wrong_sigmoid)
+    lost = {gid for gid, (score, _) in graded.items() if score < ps3.CHECKS_BY_ID[gid].points}
+    assert lost == {"ps3_sigmoid_values"} or lost == {"ps3_sigmoid_values", "ps3_sigmoid_stable"}
+
+
+def test_hidden_inputs_depend_on_the_seed_and_only_on_it() -> None:
+    a, b = _Seeded(), _Seeded()
+    b.seed = 1
+    for label, dtype in ps3.TRAIN_CASES:
+        p0, p0_again = ps3._problem(a, label, dtype), ps3._problem(_Seeded(), label, dtype)
+        p1 = ps3._problem(b, label, dtype)
+        assert torch.equal(p0.x, p0_again.x) and torch.equal(p0.W1, p0_again.W1)
+        assert not torch.equal(p0.x, p1.x)
+    assert ps3.hidden_values(0) == ps3.hidden_values(0) != ps3.hidden_values(1)

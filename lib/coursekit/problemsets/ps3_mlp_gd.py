@@ -1033,6 +1033,7 @@ CHECKS = [
         ),
     )
 ]
+CHECKS_BY_ID = {c.grade_id: c for c in CHECKS}
 
 
 def hidden_values(seed: int) -> list[str]:
