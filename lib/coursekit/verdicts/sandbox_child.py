@@ -10,57 +10,40 @@ student cell runs, everything here is trusted; so it first
 2. imports torch and NumPy and binds every function it needs later to local names ("pristine"
    references: the student may patch ``torch.Tensor.tolist``, ``json.dumps`` or ``isinstance``
    afterwards, the server keeps using the originals),
-3. installs runtime traps: a ``TorchFunctionMode`` (names the public torch function the student
-   called, whatever alias) and a ``TorchDispatchMode`` (sees every aten op: eigen/singular-value
-   kernels and autograd's backward pass), wrappers on NumPy's (and, if the student's code mentions
-   it, SciPy's) LAPACK eigen/SVD entry points, and disables ``os._exit``, ``os.kill`` and friends,
+3. installs the runtime traps (``coursekit.verdicts.traps``: torch function and dispatch modes,
+   NumPy's and SciPy's LAPACK entry points, threads refused, the course's code profiled) and
+   disables ``os._exit``, ``os.kill`` and friends; ``coursekit.verdicts.replies`` runs each cell
+   statement and each call under them and encodes the results,
 
 then serves requests from the parent. Requests arrive pickled (the parent is trusted); replies
 leave as JSON made only of plain values, so the parent never unpickles anything from here.
 
 Wire format: 8-byte big-endian length, then the payload. Requests::
 
-    {"op": "exec", "index": i, "source": str, "filename": "<cell 3>"}
+    {"op": "exec", "index": i, "source": str, "filename": "<cell 3>", "stmt": j or None}
     {"op": "call", "name": str, "args": tuple, "kwargs": dict, "return_args": bool}
     {"op": "defined", "names": [str]}
 
-Replies: ``{"ok": True, ...}`` with ``"error"`` (student exception, readable), ``"value"`` (encoded
-result, see ``_encode``) and ``"findings"`` ([[family, text], ...]) observed by the traps.
+Replies: ``{"ok": True, ...}`` with ``"error"`` (student exception, readable), ``"value"``
+(encoded result, see ``replies.Encoder``), ``"tampered"`` (what changed the observation) and
+``"findings"`` ([[family, text], ...]) observed by the traps.
 """
 
-import builtins
 import os
 import sys
 
 # Pristine builtins as module globals: student code may patch the builtins module.
 from builtins import (  # noqa: UP029
-    BaseException,
-    Exception,
-    bool,
     callable,
-    compile,
-    complex,
     dict,
-    exec,
-    float,
-    getattr,
     int,
-    isinstance,
     len,
     list,
     memoryview,
     min,
-    range,
-    repr,
     setattr,
     str,
-    tuple,
-    type,
 )
-
-MAX_ITEMS = 200_000  # elements per encoded tensor / array / list
-MAX_DEPTH = 6
-MAX_TEXT = 600
 
 
 def _set_limits() -> None:
@@ -84,49 +67,22 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
 
     import json
     import pickle
-    import random
-    import re
     import signal
     import struct
-    import traceback
 
     os.environ["OMP_NUM_THREADS"] = "1"
-    import numpy
-    import numpy.linalg
+    import numpy.linalg  # noqa: F401
     import torch
-    from torch.overrides import TorchFunctionMode
-    from torch.utils._python_dispatch import TorchDispatchMode
 
     torch.set_num_threads(1)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
     # ------------------------------------------------------------------ pristine references
+    # (the encoder's own pristine references live in replies.Encoder)
     exit_now = os._exit
     os_read, os_write = os.read, os.write
     pack, unpack = struct.pack, struct.unpack
     dumps, loads = json.dumps, pickle.loads
-    extract_tb = traceback.extract_tb
-    manual_seed, np_seed, py_seed = torch.manual_seed, numpy.random.seed, random.seed
-    TensorBase = torch._C.TensorBase
-    Tensor, Parameter = torch.Tensor, torch.nn.Parameter
-    t_tolist, t_detach = TensorBase.tolist, TensorBase.detach
-    t_dtype, t_shape = TensorBase.dtype.__get__, TensorBase.shape.__get__
-    t_layout, t_device = TensorBase.layout.__get__, TensorBase.device.__get__
-    t_requires_grad, t_grad = TensorBase.requires_grad.__get__, TensorBase.grad.__get__
-    t_resolve_conj, t_resolve_neg = TensorBase.resolve_conj, TensorBase.resolve_neg
-    t_is_complex, t_real, t_imag = TensorBase.is_complex, torch.real, torch.imag
-    t_numel = TensorBase.numel
-    strided, cpu_type = torch.strided, "cpu"
-    DisableSubclass = torch._C.DisableTorchFunctionSubclass
-    fn_stack_len = torch._C._len_torch_function_stack
-    dispatch_stack_len = torch._C._len_torch_dispatch_stack
-    graph_task_id = torch._C._current_graph_task_id
-    ndarray, np_generic = numpy.ndarray, numpy.generic
-    nd_tolist, np_item = numpy.ndarray.tolist, numpy.generic.item
-    float_repr, int_repr, str_str = float.__repr__, int.__repr__, str.__str__
-    exc_str = BaseException.__str__
-    list_len, tuple_len, dict_items = list.__len__, tuple.__len__, dict.items
-    type_name = type.__dict__["__qualname__"].__get__
 
     # ------------------------------------------------------------------ wire
     def read_exact(n: int) -> bytes:
@@ -151,408 +107,120 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
             sent += os_write(resp_fd, view[sent:])
 
     # ------------------------------------------------------------------ traps
-    findings: list = []  # [family, text] observed since the last reset
-    public_stack: list = []  # names of the public routines currently running
+    # coursekit.verdicts.traps sees every forbidden routine that runs during a call, whatever
+    # named it (its docstring has the security argument); replies.Encoder keeps the pristine
+    # references that turn results into plain data. Exits and signals are refused, so that the
+    # process survives to answer the parent.
+    from coursekit.verdicts.replies import (
+        Encoder,
+        Observer,
+        observed_call,
+        observed_exec,
+        student_namespace,
+    )
+    from coursekit.verdicts.traps import Traps
 
-    def record(family: str, text: str) -> None:
-        item = [family, text]
-        if item not in findings:
-            findings.append(item)
+    traps = Traps()
+    traps.install()
+    _refuse_exits_and_signals(signal)
+    sys.breakpointhook = _no_breakpoint
+    observer = Observer(traps, Encoder())
+    for module in (sys.modules[main.__module__], sys.modules["coursekit.verdicts.replies"]):
+        traps.watch(module)
 
-    def public_name(func) -> str:
-        try:
-            from torch.overrides import resolve_name
+    # ------------------------------------------------------------------ jail
+    # The process already runs inside bubblewrap (coursekit.jail: namespaces, read-only system,
+    # only its folder writable, cgroup caps). Last step before student code: a seccomp filter
+    # that makes thread and process creation fail (the traps watch one thread).
+    jail = _confine()
 
-            name = resolve_name(func)
-            if name:
-                return name
-        except Exception:  # noqa: BLE001
-            pass
-        module = getattr(func, "__module__", None) or ""
-        name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or "?"
-        if module.startswith("torch._C") or module in ("", "torch._tensor"):
-            module = "torch.Tensor" if module == "torch._tensor" else "torch"
-        if module == "torch.Tensor" or name.startswith("Tensor") or name.startswith("TensorBase"):
-            name = name.split(".")[-1]
-            return f"torch.Tensor.{name}" if not module.startswith("torch.Tensor") else name
-        return f"{module}.{name}" if module else name
+    # ------------------------------------------------------------------ serve
+    namespace = student_namespace()
+    send({"ok": True, "ready": True, "jail": jail, "seq": 0, "nonce": None})
+    while True:
+        request = receive()
+        # the reply must echo both; the nonce leaves the request before student code runs
+        seq, nonce = request.pop("seq", None), request.pop("nonce", None)
+        op = request["op"]
+        if op == "defined":
+            names = {n: callable(namespace.get(n)) for n in request["names"]}
+            reply = {"ok": True, "defined": names}
+        elif op == "exec":
+            reply = observed_exec(observer, namespace, request)
+        elif op == "call":
+            reply = observed_call(observer, namespace, request)
+        else:
+            reply = {"ok": True}  # e.g. the former "scipy" request: SciPy is trapped at setup
+        reply["seq"], reply["nonce"] = seq, nonce
+        send(reply)
+        del reply, request, nonce
 
-    spectral_op = re.compile(r"eig|svd|lobpcg")
-    autograd_op = re.compile(r"_make_dual|_unpack_dual")
 
-    class FunctionNames(TorchFunctionMode):
-        """Remembers which public torch function the student called (outermost call)."""
+def _no_breakpoint(*args: object, **kwargs: object) -> None:
+    """``breakpoint()`` does nothing while grading (there is no one at a debugger prompt)."""
 
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            public_stack.append(func)
-            try:
-                return func(*args, **(kwargs or {}))
-            finally:
-                public_stack.pop()
 
-    def caller() -> str:
-        if public_stack:
-            name = public_stack[0]
-            return name if isinstance(name, str) else public_name(name)
-        return "a torch routine"
+_REFUSED_OS = (
+    "_exit", "abort", "kill", "killpg", "fork", "forkpty", "system", "execv", "execve", "execl",
+    "execle", "execlp", "execlpe", "execvp", "execvpe", "popen", "spawnv", "spawnve", "spawnl",
+    "spawnle", "posix_spawn", "posix_spawnp", "setsid", "setpgid", "tcsetpgrp",
+)  # fmt: skip
+_REFUSED_SIGNAL = ("pthread_kill", "raise_signal", "alarm", "setitimer", "signal", "sigwait")
 
-    class AtenTrap(TorchDispatchMode):
-        """Sees every aten op: eigen/SVD kernels under any alias, and the backward pass."""
 
-        @classmethod
-        def _should_skip_dynamo(cls) -> bool:
-            return False  # keep __torch_dispatch__ unwrapped: wrapping imports torch._dynamo (~1 s)
+def _refused(name: str):
+    def refuse(*args, **kwargs):
+        raise RuntimeError(f"{name} is disabled while grading")
 
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            op = func._schema.name
-            if spectral_op.search(op):
-                record("spectral", f"calls {caller()} ({op})")
-            if graph_task_id() != -1:
-                record("autograd", f"calls {caller()} (runs autograd's backward pass)")
-            elif autograd_op.search(op):
-                record("autograd", f"calls {caller()} (forward-mode autograd)")
-            return func(*args, **(kwargs or {}))
+    return refuse
 
-    function_mode, dispatch_mode = FunctionNames(), AtenTrap()
 
-    def wrap_public(module, name: str, label: str) -> None:
-        original = getattr(module, name, None)
-        if not callable(original) or getattr(original, "__coursekit_trap__", False):
-            return
-
-        def public(*args, **kwargs):
-            public_stack.append(label)
-            try:
-                return original(*args, **kwargs)
-            finally:
-                public_stack.pop()
-
-        public.__coursekit_trap__ = True
-        public.__name__ = getattr(original, "__name__", name)
-        public.__doc__ = getattr(original, "__doc__", None)
-        try:
-            setattr(module, name, public)
-        except (AttributeError, TypeError):
-            pass
-
-    def wrap_kernel(module, name: str, family: str, default: str) -> None:
-        original = getattr(module, name, None)
-        if not callable(original) or getattr(original, "__coursekit_trap__", False):
-            return
-
-        def kernel(*args, **kwargs):
-            record(family, f"calls {public_stack[0] if public_stack else default}")
-            return original(*args, **kwargs)
-
-        kernel.__coursekit_trap__ = True
-        for attr in ("__name__", "__doc__"):
-            try:
-                setattr(kernel, attr, getattr(original, attr))
-            except (AttributeError, TypeError):
-                pass
-        try:
-            setattr(module, name, kernel)
-        except (AttributeError, TypeError):
-            pass
-
-    # NumPy: every eigen/SVD/least-squares route ends in numpy.linalg._umath_linalg.
-    umath = numpy.linalg._umath_linalg
-    for name in dir(umath):
-        if re.match(r"(eig|svd|lstsq)", name):
-            wrap_kernel(umath, name, "spectral", "numpy.linalg")
-    for name in getattr(numpy.linalg, "__all__", []):
-        wrap_public(numpy.linalg, name, f"numpy.linalg.{name}")
-
-    def trap_scipy() -> None:
-        import scipy.linalg  # noqa: F401
-
-        spectral_lapack = re.compile(
-            r"^[sdcz]?(sy|he|ge|st|sb|hb|gg|sp|hp|pt|bd|hs|tr)\w*(ev|svd|sdd|sdc|sqr|ebz|emr|erf|"
-            r"eqr|eqz|els[ds])"
-        )
-        for modname in list(sys.modules):
-            if not (modname.startswith("scipy.linalg") or modname.startswith("scipy.sparse")):
-                continue
-            module = sys.modules[modname]
-            for name in list(vars(module)):
-                if modname.endswith(("_flapack", "_clapack", "_arpack", "_propack")):
-                    if spectral_lapack.match(name) or modname.endswith(("_arpack", "_propack")):
-                        wrap_kernel(module, name, "spectral", f"{modname} LAPACK")
-                elif re.match(
-                    r"(eig|svd|lobpcg|norm$|pinv|lstsq|null_space|orth$|cossin|qz|ordqz"
-                    r"|schur|polar|subspace_angles|matrix_norm|svds)",
-                    name,
-                ):
-                    wrap_public(
-                        module,
-                        name,
-                        f"scipy.{modname.split('.', 1)[1]}.{name}" if "." in modname else name,
-                    )
-
-    # Neutralise exits and signals: the process must survive to answer the parent.
-    def disabled(name: str):
-        def refuse(*args, **kwargs):
-            raise RuntimeError(f"{name} is disabled while grading")
-
-        return refuse
-
+def _refuse_exits_and_signals(signal) -> None:
+    """The process must survive to answer the parent: no exits, kills, forks or signals."""
     posix = sys.modules.get("posix")
-    for name in (
-        "_exit",
-        "abort",
-        "kill",
-        "killpg",
-        "fork",
-        "forkpty",
-        "system",
-        "execv",
-        "execve",
-        "execl",
-        "execle",
-        "execlp",
-        "execlpe",
-        "execvp",
-        "execvpe",
-        "popen",
-        "spawnv",
-        "spawnve",
-        "spawnl",
-        "spawnle",
-        "posix_spawn",
-        "posix_spawnp",
-        "setsid",
-        "setpgid",
-        "tcsetpgrp",
-    ):
+    for name in _REFUSED_OS:
         for module in (os, posix):
             if module is not None and hasattr(module, name):
-                setattr(module, name, disabled(f"os.{name}"))
+                setattr(module, name, _refused(f"os.{name}"))
     try:
         import _posixsubprocess  # what subprocess and multiprocessing use to start programs
 
-        _posixsubprocess.fork_exec = disabled("starting a process")
+        _posixsubprocess.fork_exec = _refused("starting a process")
     except ImportError:
         pass
-    for name in ("pthread_kill", "raise_signal", "alarm", "setitimer", "signal", "sigwait"):
+    for name in _REFUSED_SIGNAL:
         if hasattr(signal, name):
-            setattr(signal, name, disabled(f"signal.{name}"))
+            setattr(signal, name, _refused(f"signal.{name}"))
 
-    # ------------------------------------------------------------------ encoding replies
-    dtypes_ok = {
-        torch.float16,
-        torch.bfloat16,
-        torch.float32,
-        torch.float64,
-        torch.complex64,
-        torch.complex128,
-        torch.int8,
-        torch.int16,
-        torch.int32,
-        torch.int64,
-        torch.uint8,
-        torch.bool,
-    }
 
-    class Unreadable(Exception):
-        pass
+CLONE_THREAD = 0x00010000
+_NO_NEW_TASKS = ("clone", "fork", "vfork", "execve", "execveat")  # clone: threads and forks
 
-    def cap(text) -> str:
-        text = str_str(text) if isinstance(text, str) else "?"
-        return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
-    def tensor_data(x) -> dict:
-        with DisableSubclass():
-            if t_layout(x) is not strided:
-                raise Unreadable("a sparse or non-strided tensor")
-            if str_str(t_device(x).type) != cpu_type:
-                raise Unreadable("a tensor that is not on the CPU")
-            dtype = t_dtype(x)
-            if dtype not in dtypes_ok:
-                raise Unreadable(f"a tensor of dtype {dtype}")
-            n = t_numel(x)
-            if n > MAX_ITEMS:
-                raise Unreadable(f"a tensor with {n} elements (too large to grade)")
-            plain = t_resolve_neg(t_resolve_conj(t_detach(x)))
-            out = {
-                "kind": "tensor",
-                "dtype": str_str(repr(dtype)),
-                "shape": [int(s) for s in t_shape(plain)],
-                "requires_grad": bool(t_requires_grad(x)),
-            }
-            if t_is_complex(plain):
-                out["real"], out["imag"] = t_tolist(t_real(plain)), t_tolist(t_imag(plain))
-            else:
-                out["data"] = t_tolist(plain)
-            grad = t_grad(x)
-            if grad is not None and type(grad) in (Tensor, Parameter):
-                out["grad"] = tensor_data(grad)
-            return out
+def _confine() -> str:
+    """Install the seccomp filter (libseccomp through ``pyseccomp``): ``clone`` (threads and
+    forks), ``fork``, ``vfork``, ``execve`` and ``execveat`` fail with EPERM, ``clone3`` with
+    ENOSYS (so that glibc falls back to ``clone``). Every other call is allowed. Returns what
+    confines this process; exits if the filter cannot be installed (fail closed), unless the
+    instructor chose ``--unsafe-no-sandbox``."""
+    import errno
 
-    def encode(x, depth: int = 0) -> dict:
-        if depth > MAX_DEPTH:
-            raise Unreadable("a structure nested too deeply")
-        kind = type(x)
-        if x is None:
-            return {"kind": "none"}
-        if kind is bool:
-            return {"kind": "bool", "value": x is True}
-        if kind in (Tensor, Parameter):
-            return tensor_data(x)
-        if isinstance(x, TensorBase):
-            name = cap(type_name(kind))
-            raise Unreadable(f"an object of type {name} (a subclass of torch.Tensor)")
-        if isinstance(x, float):
-            return {"kind": "float", "value": float_repr(x)}
-        if isinstance(x, int):
-            text = int_repr(x)
-            if len(text) > 400:
-                raise Unreadable("an integer too large to grade")
-            return {"kind": "int", "value": text}
-        if isinstance(x, complex):
-            return {"kind": "complex", "real": float_repr(x.real), "imag": float_repr(x.imag)}
-        if isinstance(x, str):
-            return {"kind": "str", "value": cap(x)}
-        if kind is ndarray:
-            if x.size > MAX_ITEMS or x.dtype.kind not in "biufc":
-                raise Unreadable("a NumPy array that cannot be graded")
-            data = nd_tolist(x)
-            if x.dtype.kind == "c":
-                return {
-                    "kind": "ndarray",
-                    "dtype": str_str(x.dtype.name),
-                    "shape": list(x.shape),
-                    "real": nd_tolist(x.real),
-                    "imag": nd_tolist(x.imag),
-                }
-            return {
-                "kind": "ndarray",
-                "dtype": str_str(x.dtype.name),
-                "shape": list(x.shape),
-                "data": data,
-            }
-        if isinstance(x, np_generic):
-            value = np_item(x)
-            if isinstance(value, complex):
-                return {
-                    "kind": "complex",
-                    "real": float_repr(value.real),
-                    "imag": float_repr(value.imag),
-                }
-            return encode(value, depth + 1) | {"numpy": str_str(x.dtype.name)}
-        if isinstance(x, (tuple, list)):
-            size = tuple_len(x) if isinstance(x, tuple) else list_len(x)
-            if size > MAX_ITEMS:
-                raise Unreadable("a sequence too long to grade")
-            getitem = tuple.__getitem__ if isinstance(x, tuple) else list.__getitem__
-            items = [encode(getitem(x, i), depth + 1) for i in range(size)]
-            return {"kind": "tuple" if isinstance(x, tuple) else "list", "items": items}
-        if isinstance(x, dict):
-            pairs = []
-            for key, value in dict_items(x):
-                if type(key) is not str:
-                    raise Unreadable("a dict whose keys are not strings")
-                pairs.append([str_str(key), encode(value, depth + 1)])
-            return {"kind": "dict", "items": pairs}
-        raise Unreadable(f"an object of type {cap(type_name(kind))}")
+    unsafe = os.environ.get("COURSEKIT_UNSAFE_NO_SANDBOX") == "1"
+    where = "unconfined (--unsafe-no-sandbox)" if unsafe else "bubblewrap"
+    try:
+        import pyseccomp
 
-    def describe_error(exc: BaseException) -> dict:
-        where = ""
-        try:
-            frames = [f for f in extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
-            if frames:
-                last = frames[-1]
-                where = f"{last.filename[1:-1]}, line {last.lineno}"
-                if last.line:
-                    where += f": {cap(last.line.strip())}"
-        except BaseException:  # noqa: BLE001  (a rigged exception must not stop the server)
-            where = ""
-        try:
-            message = cap(exc_str(exc))
-        except BaseException:  # noqa: BLE001
-            message = ""
-        return {"type": cap(type_name(type(exc))), "message": message, "where": where}
-
-    def modes_intact() -> bool:
-        return fn_stack_len() == 0 and dispatch_stack_len() == 0
-
-    def reseed() -> None:
-        manual_seed(0)
-        np_seed(0)
-        py_seed(0)
-
-    # ------------------------------------------------------------------ jail
-    # Landlock: read only Python + the student package, write only the private folder, no TCP,
-    # no signals outside (best effort; see coursekit.verdicts.jail).
-    from coursekit.verdicts.jail import _listable_parents, restrict, student_readable_paths
-
-    jail = restrict(student_readable_paths(), [os.getcwd()], list_only=_listable_parents())
-
-    # ------------------------------------------------------------------ serve
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
-
-    class IPythonStub:
-        """What ``get_ipython()`` returns here: magics do nothing, except that the body of a
-        ``%%time`` / ``%%capture`` cell still runs (it may define the student's functions)."""
-
-        def run_cell_magic(self, name, line, cell):
-            if name in ("time", "capture", "timeit", "prun"):
-                exec(compile(cell, "<cell magic>", "exec"), namespace)
-
-        def __getattr__(self, name):
-            return lambda *args, **kwargs: None
-
-    stub = IPythonStub()
-    namespace["get_ipython"] = lambda: stub
-    send({"ok": True, "ready": True, "jail": jail})
-    while True:
-        request = receive()
-        op = request["op"]
-        findings.clear()
-        public_stack.clear()
-        if op == "scipy":
-            try:
-                trap_scipy()
-                send({"ok": True})
-            except Exception as exc:  # noqa: BLE001
-                send({"ok": True, "error": describe_error(exc)})
-            continue
-        if op == "defined":
-            names = {n: callable(namespace.get(n)) for n in request["names"]}
-            send({"ok": True, "defined": names})
-            continue
-        error = value = args_after = None
-        try:
-            reseed()
-            with function_mode, dispatch_mode:
-                if op == "exec":
-                    code = compile(request["source"], request["filename"], "exec")
-                    exec(code, namespace)
-                else:
-                    func = namespace.get(request["name"])
-                    if not callable(func):
-                        raise NameError(f"name {request['name']!r} is not defined")
-                    args = request["args"]
-                    value = func(*args, **request["kwargs"])
-        except BaseException as exc:  # noqa: BLE001
-            error = describe_error(exc)
-        if not modes_intact():
-            send({"ok": True, "tampered": "the torch function/dispatch mode stack was changed"})
-            continue
-        reply = {"ok": True, "findings": [list(f) for f in findings]}
-        if error is not None:
-            reply["error"] = error
-        elif op == "call":
-            try:
-                reply["value"] = encode(value)
-                if request.get("return_args"):
-                    args_after = encode(tuple(request["args"]))
-                    reply["args"] = args_after
-            except Unreadable as exc:
-                reply["unreadable"] = cap(exc_str(exc))
-            except BaseException as exc:  # noqa: BLE001
-                kind = describe_error(exc)["type"]
-                reply["unreadable"] = f"an object the grader could not read ({kind})"
-        send(reply)
+        rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+        for name in _NO_NEW_TASKS:
+            rules.add_rule(pyseccomp.ERRNO(errno.EPERM), name)
+        rules.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
+        rules.load()
+    except Exception as error:  # noqa: BLE001  (no libseccomp, an old kernel, ...)
+        if not unsafe:
+            sys.stderr.write(f"coursekit sandbox: no seccomp filter: {error}\n")
+            os._exit(3)
+        return f"{where}; no seccomp filter ({type(error).__name__})"
+    return f"{where}; seccomp: no threads, processes or exec"
 
 
 def _preimport() -> None:
@@ -564,11 +232,15 @@ def _preimport() -> None:
     import traceback  # noqa: F401
 
     import numpy.linalg  # noqa: F401
+    import pyseccomp  # noqa: F401  (loads libseccomp once)
     import torch
     import torch.overrides  # noqa: F401
     import torch.utils._python_dispatch  # noqa: F401
 
-    import coursekit.verdicts.jail  # noqa: F401
+    import coursekit.verdicts.replies  # noqa: F401
+    import coursekit.verdicts.traps
+
+    coursekit.verdicts.traps.preimport()  # SciPy: trapped in every child, imported once here
 
     torch.set_num_threads(1)  # before any fork: no intra-op thread pool to copy
 

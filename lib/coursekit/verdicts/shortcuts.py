@@ -1,24 +1,21 @@
 """The vocabulary of shortcuts: families of routines a problem set can ban inside a function.
 
 ``FORBIDDEN`` in a problem-set module maps a graded function to family names from ``FAMILIES``.
-Static analysis (``coursekit.verdicts.static``) and the sandbox's runtime traps
-(``coursekit.verdicts.sandbox_child``) both report findings tagged with these families, so either
-one catches a shortcut, whatever alias the student imported it under.
+A part loses points for a family only when the sandbox's runtime traps
+(``coursekit.verdicts.traps``) saw such a routine run during the graded call, whatever alias,
+helper or library reached it. Static analysis (``coursekit.verdicts.static``) tags what it sees
+with the same families, but that is evidence for a person (``Verdict.review``), never a zero.
 
 Families:
-    spectral   routines that compute eigenvalues or singular values: torch.linalg.eig*/svd*,
-               torch.svd, torch.lobpcg, torch.pca_lowrank / svd_lowrank, matrix 2-norms and
-               nuclear norms (torch.linalg.matrix_norm / norm with ord 2, -2 or "nuc",
-               torch.linalg.cond, matrix_rank, pinv), and NumPy's and SciPy's linalg.
-    autograd   automatic differentiation: backward(), torch.autograd.*, torch.func transforms,
-               forward-mode AD, reading .grad, requires_grad.
-    reference  the course's own packages: fromscratch (the reference implementations) and
-               coursekit (the graders).
-    tampering  always banned, whatever FORBIDDEN says: interpreter introspection and obfuscated
-               lookups that could hide a shortcut or forge the sandbox's replies (frame and
-               closure introspection, gc, ctypes, sys.modules, eval/exec/compile, __import__,
-               importlib, getattr with a computed name, torch internals such as torch._C and
-               dispatch-mode control, os-level writes/exits/signals).
+    spectral   routines that compute eigenvalues or singular values: every eigen/SVD kernel of
+               torch (aten ``*eig*``, ``*svd*``, ``lobpcg``), NumPy's ``_umath_linalg`` and SciPy's
+               LAPACK/ARPACK/PROPACK wrappers (scikit-learn reaches them through SciPy/NumPy).
+               Matrix norms of a one-row or one-column matrix are vector norms, and allowed.
+    autograd   the autograd engine ran (a backward pass) or forward-mode AD was used.
+    reference  a function of the course's own packages (fromscratch, coursekit) ran.
+    tampering  always banned, whatever FORBIDDEN says: proof that the call disturbed the
+               observation itself (torch's mode stack changed, a trap was removed or replaced,
+               a forged reply on the wire).
 """
 
 from __future__ import annotations
@@ -29,7 +26,7 @@ FAMILIES: dict[str, str] = {
     "spectral": "computes eigenvalues or singular values directly",
     "autograd": "uses automatic differentiation",
     "reference": "uses the course's own reference code",
-    "tampering": "inspects or patches the interpreter or the grader",
+    "tampering": "changes how the grader observes it",
 }
 
 # Families banned in every graded function of every problem set.

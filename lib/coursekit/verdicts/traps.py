@@ -1,0 +1,370 @@
+"""Runtime traps: which forbidden routines actually ran during a call, whatever reached them.
+
+Why no alias, helper, thread or library escapes (the security argument, in short):
+
+- Every torch op reaches an aten kernel through the dispatcher, and a ``TorchDispatchMode`` on
+  the mode stack sees each one (eigen/SVD kernels, the autograd engine's backward pass), however
+  the student named the Python function. Modes are per thread, so threads are refused here
+  (``refuse_threads``; below Python, the sandbox's seccomp filter makes thread creation fail).
+- NumPy's eigen/SVD/least-squares routines all end in ``numpy.linalg._umath_linalg``; SciPy's in
+  its ``_flapack``/``_clapack``/``_arpack``/``_propack`` modules, trapped at setup whether or not
+  the notebook names SciPy; scikit-learn reaches both through them.
+- ``torch.compile`` is replaced by the identity: compiled kernels could skip the dispatcher.
+- The course's reference code is seen by a profile hook on its source files.
+- Traps are attributes a student could replace: ``Traps.intact()`` compares every one with the
+  object installed at setup, and the caller zeroes the part when they differ (proof, not doubt).
+  What Python-level traps cannot see (``ctypes`` into LAPACK, dispatch-key guards from
+  ``torch._C``) is named by static analysis, and sent to a person.
+
+Only torch and NumPy are required (SciPy and scikit-learn are trapped when installed), so the
+same traps could run in a student's own kernel for a public self-check.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["THREAD_MESSAGE", "Traps", "preimport"]
+
+THREAD_MESSAGE = (
+    "starting a thread is not possible while grading: the grader watches each function in the "
+    "thread that calls it; do the work in the function itself"
+)
+SPECTRAL_OP = re.compile(r"eig|svd|lobpcg")
+FORWARD_AD_OP = re.compile(r"_make_dual|_unpack_dual")
+NORM_NAMES = frozenset({"norm", "matrix_norm", "linalg_norm", "linalg_matrix_norm"})
+_MISSING = object()
+SCIPY_LAPACK = re.compile(
+    r"^[sdcz]?(sy|he|ge|st|sb|hb|gg|sp|hp|pt|bd|hs|tr)\w*(ev|svd|sdd|sdc|sqr|ebz|emr|erf|eqr|eqz"
+    r"|els[ds])"
+)
+SCIPY_PUBLIC = re.compile(
+    r"(eig|svd|lobpcg|norm$|pinv|lstsq|null_space|orth$|cossin|qz|ordqz|schur|polar"
+    r"|subspace_angles|matrix_norm|svds)"
+)
+SCIPY_MODULES = ("scipy.linalg", "scipy.sparse.linalg")
+
+
+def preimport() -> None:
+    """Import what ``Traps.install`` wraps, so a forking parent pays for it only once."""
+    import numpy.linalg  # noqa: F401
+
+    for name in SCIPY_MODULES:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+
+
+def _one_column(args: tuple) -> bool:
+    """True if the first argument is a matrix with one row or one column: every matrix norm
+    of it (2, -2, nuclear) equals its Euclidean vector norm, so the SVD behind it is honest."""
+    shape = getattr(args[0], "shape", None) if args else None
+    try:
+        return shape is not None and len(shape) >= 2 and min(shape[-2:]) == 1
+    except TypeError:
+        return False
+
+
+class Traps:
+    """The runtime traps of one process. ``findings`` holds [family, text] seen since ``reset``."""
+
+    def __init__(self) -> None:
+        self.findings: list[list[str]] = []
+        self.callers: list[Any] = []  # public routines currently running (outermost first)
+        self.benign = 0  # > 0 while a matrix norm of a one-column matrix runs
+        self.active = False  # True while student code runs under the modes
+        self.popped: list[str] = []  # mode-stack pops seen while active (proof of tampering)
+        self.installed: dict[tuple[int, str], tuple[Any, Any]] = {}  # (id(owner), name) -> ...
+        self.watched: list[tuple[str, Any, dict]] = []  # (label, live __dict__, snapshot)
+        self.reference_dirs: tuple[str, ...] = ()
+        self._seen_code: set[int] = set()
+        self.function_mode, self.dispatch_mode = _modes(self)
+
+    # -- recording -----------------------------------------------------------------------------
+    def reset(self) -> None:
+        self.findings.clear()
+        self.callers.clear()
+        self.popped.clear()
+        self.benign = 0
+
+    def record(self, family: str, text: str) -> None:
+        item = [family, text]
+        if item not in self.findings:
+            self.findings.append(item)
+
+    def caller(self, default: str = "a torch routine") -> str:
+        if not self.callers:
+            return default
+        first = self.callers[0]
+        return first if isinstance(first, str) else _public_name(first)
+
+    # -- installing ----------------------------------------------------------------------------
+    def install(self) -> None:
+        """Wrap every route (NumPy, SciPy, threads, torch.compile). Idempotent."""
+        _trap_numpy(self)
+        _trap_scipy(self)
+        _refuse_threads(self)
+        _neutralise_compile(self)
+        _guard_mode_stacks(self)
+        self.reference_dirs = _package_dirs(("fromscratch", "coursekit"))
+        from torch.overrides import TorchFunctionMode
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        for cls in (Traps, type(self.function_mode), type(self.dispatch_mode), TorchFunctionMode,
+                    TorchDispatchMode):  # fmt: skip
+            self.watch(cls)
+        self.watch(sys.modules[__name__])
+
+    def watch(self, owner: Any) -> None:
+        """Remember every attribute of a module or class (and, for a module, of its classes):
+        ``intact`` reports any later change as tampering."""
+        live = owner.__dict__
+        self.watched.append((getattr(owner, "__name__", "?"), live, dict(live)))
+        if isinstance(owner, type):
+            return
+        for value in list(live.values()):
+            if isinstance(value, type) and value.__module__ == owner.__name__:
+                self.watch(value)
+
+    def put(self, owner: Any, name: str, value: Any) -> None:
+        """Install ``value`` as ``owner.name`` and remember it for ``intact``."""
+        try:
+            setattr(owner, name, value)
+        except (AttributeError, TypeError):
+            return
+        self.installed[(id(owner), name)] = (owner, value)
+
+    def intact(self) -> list[str]:
+        """Names of the traps that were removed or replaced since ``install`` (empty = intact)."""
+        changed = []
+        for (_, name), (owner, value) in self.installed.items():
+            if getattr(owner, "__dict__", {}).get(name, _MISSING) is not value:
+                changed.append(f"{getattr(owner, '__name__', '?')}.{name}")
+        for label, live, snapshot in self.watched:
+            for name, value in snapshot.items():
+                if live.get(name, _MISSING) is not value:
+                    changed.append(f"{label}.{name}")
+        return changed
+
+    def restore(self) -> None:
+        for (_, name), (owner, value) in self.installed.items():
+            try:
+                setattr(owner, name, value)
+            except (AttributeError, TypeError):
+                pass
+
+    # -- the reference profile hook ------------------------------------------------------------
+    def profile(self, frame: Any, event: str, arg: Any) -> None:
+        if event != "call":
+            return
+        code = frame.f_code
+        if id(code) in self._seen_code:
+            return
+        self._seen_code.add(id(code))
+        if code.co_filename.startswith(self.reference_dirs) and not _is_trap_file(code.co_filename):
+            module = frame.f_globals.get("__name__", "?")
+            self.record("reference", f"uses {module}.{code.co_name}")
+            self._seen_code.discard(id(code))  # record it again after the next reset
+
+
+def _is_trap_file(filename: str) -> bool:
+    return os.path.basename(filename) in ("traps.py", "sandbox_child.py", "jail.py")
+
+
+def _package_dirs(names: tuple[str, ...]) -> tuple[str, ...]:
+    dirs = []
+    for name in names:
+        module = sys.modules.get(name)
+        if module is None:
+            try:
+                module = __import__(name)
+            except ImportError:
+                continue
+        for path in getattr(module, "__path__", []):
+            dirs.append(os.path.join(os.path.realpath(path), ""))
+            dirs.append(os.path.join(path, ""))
+    return tuple(dict.fromkeys(dirs))
+
+
+# ----------------------------------------------------------------------------- torch modes
+
+
+def _modes(traps: Traps) -> tuple[Any, Any]:
+    """A ``TorchFunctionMode`` that names the public routine the student called, and a
+    ``TorchDispatchMode`` that sees every aten op under it."""
+    from torch._C import _current_graph_task_id as graph_task_id
+    from torch.overrides import TorchFunctionMode
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class FunctionNames(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            benign = getattr(func, "__name__", "") in NORM_NAMES and _one_column(args)
+            traps.callers.append(func)
+            traps.benign += benign
+            try:
+                return func(*args, **(kwargs or {}))
+            finally:
+                traps.benign -= benign
+                traps.callers.pop()
+
+    class AtenTrap(TorchDispatchMode):
+        @classmethod
+        def _should_skip_dynamo(cls) -> bool:
+            return False  # keep __torch_dispatch__ unwrapped: wrapping imports torch._dynamo
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            _classify_aten(traps, func._schema.name, graph_task_id())
+            return func(*args, **(kwargs or {}))
+
+    return FunctionNames(), AtenTrap()
+
+
+def _classify_aten(traps: Traps, op: str, graph_task: int) -> None:
+    if SPECTRAL_OP.search(op) and not traps.benign:
+        traps.record("spectral", f"calls {traps.caller()} ({op})")
+    if graph_task != -1:
+        traps.record("autograd", f"calls {traps.caller()} (runs autograd's backward pass)")
+    elif FORWARD_AD_OP.search(op):
+        traps.record("autograd", f"calls {traps.caller()} (forward-mode autograd)")
+
+
+def _public_name(func: Any) -> str:
+    try:
+        from torch.overrides import resolve_name
+
+        name = resolve_name(func)
+        if name:
+            return name
+    except Exception:  # noqa: BLE001
+        pass
+    module = getattr(func, "__module__", None) or ""
+    name = getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or "?"
+    if module.startswith("torch._C") or module in ("", "torch._tensor"):
+        return f"torch.Tensor.{name.split('.')[-1]}" if "Tensor" in name else f"torch.{name}"
+    return f"{module}.{name}"
+
+
+# ----------------------------------------------------------------------------- wrappers
+
+
+def _wrap_public(traps: Traps, owner: Any, name: str, label: str) -> None:
+    """Name ``label`` as the caller of any kernel that runs under ``owner.name``."""
+    original = getattr(owner, name, None)
+    if not callable(original) or getattr(original, "__coursekit_trap__", False):
+        return
+    benign_name = name in NORM_NAMES
+
+    def public(*args: Any, **kwargs: Any) -> Any:
+        benign = benign_name and _one_column(args)
+        traps.callers.append(label)
+        traps.benign += benign
+        try:
+            return original(*args, **kwargs)
+        finally:
+            traps.benign -= benign
+            traps.callers.pop()
+
+    traps.put(owner, name, _dressed(public, original, name))
+
+
+def _wrap_kernel(traps: Traps, owner: Any, name: str, family: str, default: str) -> None:
+    """Record ``family`` whenever the kernel ``owner.name`` runs (unless a benign norm)."""
+    original = getattr(owner, name, None)
+    if not callable(original) or getattr(original, "__coursekit_trap__", False):
+        return
+
+    def kernel(*args: Any, **kwargs: Any) -> Any:
+        if not traps.benign:
+            traps.record(family, f"calls {traps.caller(default)}")
+        return original(*args, **kwargs)
+
+    traps.put(owner, name, _dressed(kernel, original, name))
+
+
+def _dressed(wrapper: Callable, original: Any, name: str) -> Callable:
+    wrapper.__coursekit_trap__ = True  # type: ignore[attr-defined]
+    wrapper.__name__ = getattr(original, "__name__", name)
+    wrapper.__doc__ = getattr(original, "__doc__", None)
+    return wrapper
+
+
+def _trap_numpy(traps: Traps) -> None:
+    """Every NumPy eigen/SVD/least-squares route ends in ``numpy.linalg._umath_linalg``."""
+    import numpy.linalg
+
+    umath = numpy.linalg._umath_linalg
+    for name in dir(umath):
+        if re.match(r"(eig|svd|lstsq)", name):
+            _wrap_kernel(traps, umath, name, "spectral", "numpy.linalg")
+    for name in getattr(numpy.linalg, "__all__", []):
+        _wrap_public(traps, numpy.linalg, name, f"numpy.linalg.{name}")
+
+
+def _trap_scipy(traps: Traps) -> None:
+    """SciPy's LAPACK/ARPACK/PROPACK wrappers (kernels) and public linalg names (labels)."""
+    preimport()
+    for modname in sorted(sys.modules):
+        if modname.startswith(("scipy.linalg", "scipy.sparse.linalg")):
+            _trap_scipy_module(traps, modname, sys.modules[modname])
+
+
+def _trap_scipy_module(traps: Traps, modname: str, module: Any) -> None:
+    kernels = modname.endswith(("_flapack", "_clapack", "_arpack", "_propack"))
+    whole = modname.endswith(("_arpack", "_propack"))
+    for name in list(getattr(module, "__dict__", {})):
+        if kernels and (whole or SCIPY_LAPACK.match(name)):
+            _wrap_kernel(traps, module, name, "spectral", f"{modname} LAPACK")
+        elif not kernels and SCIPY_PUBLIC.match(name):
+            _wrap_public(traps, module, name, f"{modname}.{name}")
+
+
+def _refuse_threads(traps: Traps) -> None:
+    """Modes are per thread: a thread would run unobserved, so starting one is refused."""
+    import _thread
+    import threading
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(THREAD_MESSAGE)
+
+    for owner, name in ((_thread, "start_new_thread"), (_thread, "start_joinable_thread"),
+                        (threading, "_start_new_thread"), (threading, "_start_joinable_thread"),
+                        (_thread, "start_new")):  # fmt: skip
+        if hasattr(owner, name):
+            traps.put(owner, name, _dressed(refuse, getattr(owner, name), name))
+
+
+def _guard_mode_stacks(traps: Traps) -> None:
+    """Taking the dispatch mode off torch's stack during a call (and putting it back before the
+    call returns) would hide the kernels that run meanwhile: the Python routes to that pop are
+    watched. (torch pops the *function* mode itself for every Python-level torch function; that
+    mode only names routines, so its pops are harmless.)"""
+    import torch
+    import torch.utils._python_dispatch as python_dispatch
+
+    name = "_pop_torch_dispatch_stack"
+    original = getattr(torch._C, name)
+
+    def pop(*args: Any, **kwargs: Any) -> Any:
+        if traps.active:
+            traps.popped.append("took the grader's torch dispatch mode off the stack while it ran")
+        return original(*args, **kwargs)
+
+    wrapper = _dressed(pop, original, name)
+    for owner in (torch._C, python_dispatch):
+        if getattr(owner, name, None) is original:
+            traps.put(owner, name, wrapper)
+
+
+def _neutralise_compile(traps: Traps) -> None:
+    """``torch.compile(f)`` returns ``f``: same results, and every op still meets the modes."""
+    import torch
+
+    def compile(model: Any = None, **kwargs: Any) -> Any:  # noqa: A001
+        return model if model is not None else (lambda f: f)
+
+    traps.put(torch, "compile", _dressed(compile, torch.compile, "compile"))
