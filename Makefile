@@ -9,10 +9,11 @@ export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 2
 
 STAMP := $(VENV)/.installed
+BWRAP := /usr/bin/bwrap
 
 .PHONY: setup web browser book book-clean test lint format bench serve clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(BWRAP)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -45,12 +46,18 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 
+## Debian's bubblewrap (and libseccomp2): the grading sandbox (coursekit.jail). Grading refuses
+## to run student code without it (course grade --unsafe-no-sandbox overrides).
+$(BWRAP):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap libseccomp2
+
 ## Build the book into _build/html, executing every chapter (cached between local rebuilds).
 book: $(STAMP) web
 	$(BIN)/jupyter-book build --all -W --keep-going .
 
 ## Setup, lint, a fresh book build, then the whole test suite (browser tests included).
-test: $(STAMP) web browser lint book
+test: $(STAMP) $(BWRAP) web browser lint book
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -15,13 +15,25 @@ import json
 import os
 import re
 import resource
+import shutil
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
 
 import pytest
 from jupyter_client.manager import start_new_kernel
-from pipeline_helpers import sandbox_processes, wait_until
+from pipeline_helpers import (
+    GRADE_ARGS,
+    build_course,
+    copy_course,
+    course_cli,
+    environment,
+    real_course,
+    sandbox_processes,
+    wait_until,
+)
 
 from coursekit.batch import democourse
 from coursekit.batch.limits import KERNEL_NAME, Limits, write_kernelspec
@@ -172,27 +184,56 @@ def test_the_kernel_program_needs_nothing_from_the_course() -> None:
     assert imports == ["from coursekit.batch.kernel_guard import run_guarded_kernel"]  # guarded
 
 
-def test_starts_inside_the_grading_jail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The course's Execute starts kernels in a Landlock jail that cannot read the course."""
-    jail = pytest.importorskip("coursekit.verdicts.jail")
-    if jail.landlock_abi() < 1:
-        pytest.skip("Landlock is not available on this machine")
+KERNEL_PROBE = """import os, socket
+try:
+    socket.create_connection(("127.0.0.1", int(PORT)), timeout=2).close()
+    net = "reached"
+except OSError as error:
+    net = type(error).__name__
+course = os.path.exists(COURSE)
+try:
+    os.kill(int(PARENT), 0)
+    signal = "allowed"
+except OSError as error:
+    signal = type(error).__name__
+print(os.getuid(), os.getpid(), net, course, signal, os.path.exists(CWD_SECRET))"""
+
+
+def test_starts_inside_the_grading_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The course's Execute starts kernels in bubblewrap: own pids, no network (ZMQ goes over
+    ipc:// files), the course invisible, a sandbox user of its own, pids capped."""
+    import socket
+
+    from coursekit import jail
+
+    jail.check()  # fails (not skips) on a machine without bubblewrap: the course needs it
+    monkeypatch.delenv(jail.UNSAFE_VARIABLE, raising=False)
     monkeypatch.setenv("JUPYTER_PATH", str(write_kernelspec(tmp_path / "jupyter", LIMITS)))
     events_dir = tmp_path / "events"
     events_dir.mkdir(mode=0o700)
     monkeypatch.setenv("COURSEKIT_KERNEL_EVENTS", str(events_dir))
     workdir = tmp_path / "autograded" / "student" / "ps0"
     workdir.mkdir(parents=True)
+    secret = tmp_path / "gradebook.db"  # beside the course's folders: must not be visible
+    secret.write_text("private")
+    listener = socket.create_server(("127.0.0.1", 0))  # a TCP service of the grading host
+    probe = (
+        KERNEL_PROBE.replace("PORT", str(listener.getsockname()[1]))
+        .replace("COURSE", repr(str(Path(jail.__file__).resolve())))
+        .replace("PARENT", str(os.getpid()))
+        .replace("CWD_SECRET", repr(str(secret)))
+    )
 
-    async def session() -> list[tuple[str, str]]:
+    async def session() -> tuple[list[tuple[str, str]], str]:
         manager = jail.JailedKernelManager(kernel_name=KERNEL_NAME)
         await manager.start_kernel(cwd=str(workdir))
+        transport = manager.transport
         client = manager.client()
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=60)
             seen = []
-            for code in ("import os; print(os.getuid())", democourse.FORK_BOMB, "print('alive')"):
+            for code in (probe, democourse.FORK_BOMB, "print('alive')"):
                 outputs: list[dict] = []
 
                 def keep(message: dict, into: list = outputs) -> None:
@@ -201,7 +242,7 @@ def test_starts_inside_the_grading_jail(tmp_path: Path, monkeypatch: pytest.Monk
 
                 reply = await client.execute_interactive(code, timeout=60, output_hook=keep)
                 seen.append((reply["content"]["status"], text(outputs)))
-            return seen
+            return seen, transport
         finally:
             client.stop_channels()
             await manager.shutdown_kernel(now=True)
@@ -209,9 +250,104 @@ def test_starts_inside_the_grading_jail(tmp_path: Path, monkeypatch: pytest.Monk
     # A fresh thread has no event loop; earlier tests in this process (Playwright's sync API,
     # nbclient) may leave one set on the main thread, where asyncio.run() refuses to start.
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        seen = pool.submit(asyncio.run, session()).result()
-    assert seen[2] == ("ok", "alive\n")  # a fork bomb does not leave the kernel unusable
+        seen, transport = pool.submit(asyncio.run, session()).result()
+    listener.close()
+    assert transport == "ipc"
+    assert seen[0][0] == "ok", seen[0]
+    uid, pid, net, course, signal, secret_seen = seen[0][1].split()
+    assert int(pid) < 10  # pid 1 is bubblewrap's init, 2 the launcher, then the kernel
+    assert net != "reached"  # no network namespace route to the host's 127.0.0.1
+    assert course == "False" and secret_seen == "False"
+    assert signal != "allowed"  # our pid does not exist in its namespace
     if os.geteuid() == 0:
-        assert int(seen[0][1]) >= 2_000_000
-    jailed = workdir / ".coursekit-kernel-events"  # the jail may not write to the events folder
-    assert events(jailed) or events(events_dir)
+        assert int(uid) >= 2_000_000
+    assert seen[2] == ("ok", "alive\n")  # a fork bomb does not leave the kernel unusable
+    jailed = workdir / ".coursekit-kernel-events"
+    assert events(events_dir) and not jailed.exists()  # the events folder is bound in
+    assert not list(Path("/sys/fs/cgroup/pids").glob(f"coursekit-{os.getpid()}-*"))
+
+
+# ----------------------------------------------------------------------------- failing closed
+
+
+@pytest.fixture(scope="module")
+def tiny_course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A released demo course with one correct submission (copy before grading)."""
+    return build_course(tmp_path_factory.mktemp("tiny") / "course", ["correct_solution"])
+
+
+def _without_bwrap(root: Path) -> dict[str, str]:
+    from coursekit import jail
+
+    env = environment()
+    env[jail.BWRAP_VARIABLE] = str(root / "no-bwrap-here")
+    env.pop(jail.UNSAFE_VARIABLE, None)
+    return env
+
+
+def test_course_grade_stops_in_one_line_without_the_sandbox(
+    tiny_course: Path, tmp_path: Path
+) -> None:
+    root = copy_course(tiny_course, tmp_path / "course")
+    command = [sys.executable, "-m", "coursekit.cli", "grade", democourse.ASSIGNMENT, *GRADE_ARGS]
+    env = _without_bwrap(root)
+    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "bwrap is not installed" in lines[0] and "apt-get install bubblewrap" in lines[0]
+    assert "--unsafe-no-sandbox" in lines[0]
+    assert not (root / "autograded").exists()
+
+    unsafe = [*command, "--unsafe-no-sandbox"]
+    done = subprocess.run(unsafe, cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "UNSAFE" in done.stdout and "student code ran in: no sandbox" in done.stdout
+    assert list((root / "autograded").glob(f"*/{democourse.ASSIGNMENT}/*.ipynb"))
+
+
+def test_course_grade_says_what_confines_student_code(tiny_course: Path, tmp_path: Path) -> None:
+    from coursekit import jail
+
+    root = copy_course(tiny_course, tmp_path / "course")
+    done = course_cli(root, "grade", democourse.ASSIGNMENT, *GRADE_ARGS)
+    assert done.returncode == 0, done.stderr
+    assert f"student code ran in: {jail.describe()}" in done.stdout
+    assert "UNSAFE" not in done.stdout + done.stderr
+
+
+def test_plain_nbgrader_with_the_course_config_fails_closed(tmp_path: Path) -> None:
+    """``nbgrader autograde`` with the repository's config (SafeExecute) refuses to run student
+    code unconfined, unless ``SafeExecute.unsafe_no_sandbox`` says so."""
+    from coursekit import jail
+
+    root = real_course(tmp_path / "course")
+    assignment = "ps1_power_method"
+    released = course_cli(root, "release", assignment)
+    assert released.returncode == 0, released.stderr
+    submitted = root / "submitted" / "alice" / assignment
+    shutil.copytree(root / "assignments" / assignment, submitted)
+    env = _without_bwrap(root)
+    nbgrader = [str(Path(sys.executable).with_name("nbgrader")), "autograde", assignment]
+
+    def autograde(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*nbgrader, "--force", *extra],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+
+    done = autograde()
+    graded = root / "autograded" / "alice" / assignment / f"{assignment}.ipynb"
+    assert not graded.exists()
+    assert "the grading sandbox could not be made (bwrap is not installed)" in done.stdout + (
+        done.stderr
+    )
+    assert "c.SafeExecute.unsafe_no_sandbox = True" in done.stdout + done.stderr
+
+    done = autograde("--SafeExecute.unsafe_no_sandbox=True")
+    assert graded.exists(), done.stderr[-2000:]
+    assert jail.unconfined_warning() in done.stdout + done.stderr

@@ -282,36 +282,196 @@ def test_exits_and_timeouts_do_not_break_the_next_call(student) -> None:
 
 
 ESCAPE = """
-def escape(path):
-    results = []
-    for action in ("read", "write"):
+import os, socket
+def escape(course_file, port):
+    results = {"uid": os.getuid(), "pid": os.getpid(), "course": os.path.exists(course_file)}
+    for name, path in (("system", "/usr/coursekit-escape"), ("home", "./kept.txt")):
         try:
-            open(path, "r" if action == "read" else "a").close()
-            results.append(action + " allowed")
+            open(path, "w").close()
+            results[name] = "written"
         except OSError as exc:
-            results.append(f"{action} {type(exc).__name__}")
+            results[name] = type(exc).__name__
     try:
-        os.kill(os.getppid(), 0)
-        results.append("signal allowed")
-    except Exception as exc:
-        results.append(f"signal {type(exc).__name__}")
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        results["net"] = "reached"
+    except OSError as exc:
+        results["net"] = type(exc).__name__
     return results
 """
 
 
-def test_sandbox_is_jailed_when_landlock_is_available() -> None:
-    from coursekit.verdicts.jail import landlock_abi
+def _one_function_student(source: str, name: str) -> SandboxStudent:
+    problemset = types.SimpleNamespace(FUNCTIONS=(name, "alive"), FORBIDDEN={})
+    cells = [source, "def alive():\n    return 1.0"]
+    return SandboxStudent(cells, problemset, StaticReport())
 
-    if landlock_abi() < 1:
-        pytest.skip("this kernel has no Landlock")
-    # static analysis would already refuse open() on a computed path; the jail must hold anyway
-    cells = ["import os\n" + ESCAPE]
-    problemset = types.SimpleNamespace(FUNCTIONS=("escape",), FORBIDDEN={})
-    secret = Path(__file__).resolve().parents[2] / "nbgrader_config.py"
-    with SandboxStudent(cells, problemset, StaticReport()) as jailed:
-        read, write, signal = jailed.call("escape", str(secret))
-    assert read == "read PermissionError" and write == "write PermissionError"
-    assert signal != "signal allowed"  # os.kill is disabled, and Landlock (ABI ≥ 6) scopes it
+
+def test_sandbox_runs_inside_bubblewrap() -> None:
+    """No course, no network, a read-only system, its own pids and a non-root user: even code
+    that static analysis would not flag meets the sandbox itself."""
+    import socket
+
+    from coursekit import jail
+
+    jail.check()  # fails (not skips) where bubblewrap is missing: grading needs it
+    course_file = str(Path(__file__).resolve().parents[2] / "nbgrader_config.py")
+    listener = socket.create_server(("127.0.0.1", 0))
+    with _one_function_student(ESCAPE, "escape") as jailed:
+        seen = jailed.call("escape", course_file, listener.getsockname()[1])
+        assert jailed._sandbox is not None and "bubblewrap" in jailed._sandbox.jail
+        assert "seccomp" in jailed._sandbox.jail
+    listener.close()
+    assert seen["course"] is False and seen["net"] != "reached"
+    assert seen["system"] in ("OSError", "PermissionError", "FileNotFoundError")
+    assert seen["home"] == "written"  # its own working folder stays writable
+    assert seen["uid"] == 65534 and seen["pid"] < 100
+
+
+NEW_TASKS = {
+    "threading": "import threading\ndef go():\n    threading.Thread(target=print).start()",
+    "logging_threading": "from logging import threading\n"
+    "def go():\n    threading.Thread(target=print).start()",
+    "_thread": "import _thread\ndef go():\n    _thread.start_new_thread(print, ())",
+    "posix_fork": "import posix\ndef go():\n    posix.fork()",
+    "multiprocessing": "import multiprocessing\n"
+    "def go():\n    multiprocessing.Process(target=print).start()",
+    "subprocess": "import subprocess\ndef go():\n    subprocess.run(['true'])",
+}
+BELOW_PYTHON = """
+import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+CALLBACK = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p)
+callback = CALLBACK(lambda arg: None)
+
+def go():
+    thread = ctypes.c_ulong()
+    made = libc.pthread_create(ctypes.byref(thread), None, callback, None)
+    forked = libc.fork()
+    fork_errno = ctypes.get_errno()
+    argv = (ctypes.c_char_p * 2)(b"/bin/true", None)
+    executed = libc.execv(b"/bin/true", argv)
+    return [made, forked, fork_errno, executed, ctypes.get_errno(), errno.EPERM]
+"""
+
+
+@pytest.mark.parametrize("route", sorted(NEW_TASKS))
+def test_threads_and_processes_fail_with_a_message(route: str) -> None:
+    with _one_function_student(NEW_TASKS[route], "go") as student:
+        with pytest.raises(StudentError) as raised:
+            student.call("go")
+        assert student.call("alive") == 1.0  # the grader is still there
+    message = str(raised.value)
+    assert message.startswith("go raised ")
+    assert any(word in message for word in ("thread", "not permitted", "disabled")), message
+
+
+def test_seccomp_refuses_threads_fork_and_exec_below_python() -> None:
+    """ctypes goes past every Python-level trap: the seccomp filter still refuses."""
+    with _one_function_student(BELOW_PYTHON, "go") as student:
+        made, forked, fork_errno, executed, exec_errno, eperm = student.call("go")
+        assert student.call("alive") == 1.0
+    assert made == eperm  # pthread_create returns the error number
+    assert (forked, fork_errno) == (-1, eperm)
+    assert (executed, exec_errno) == (-1, eperm)
+
+
+NUMERICS = """
+import numpy, scipy.linalg, torch
+from sklearn.linear_model import LogisticRegression
+
+def numerics(A, X, y):
+    B = A @ A.T + 4 * torch.eye(A.shape[0], dtype=A.dtype)
+    w = A.clone().requires_grad_(True)
+    ((w @ w.T).sin().sum()).backward()
+    Z = numpy.asarray(B)
+    return (
+        B,
+        torch.linalg.solve(B, torch.ones(B.shape[0], dtype=B.dtype)),
+        torch.linalg.cholesky(B),
+        torch.linalg.qr(A).R.abs(),
+        w.grad,
+        torch.from_numpy(numpy.linalg.inv(Z)),
+        torch.from_numpy(scipy.linalg.lu_solve(scipy.linalg.lu_factor(Z), numpy.ones(len(Z)))),
+        float(LogisticRegression(max_iter=200).fit(X, y).score(X, y)),
+    )
+"""
+
+
+def test_numerics_work_single_threaded_under_seccomp() -> None:
+    A = torch.randn(40, 40, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    X = torch.cat([A[:20] + 3, A[20:] - 3]).numpy()
+    y = numpy_labels = [0] * 20 + [1] * 20
+    with _one_function_student(NUMERICS, "numerics") as student:
+        got = student.call("numerics", A, X, numpy_labels)
+    B = A @ A.T + 4 * torch.eye(40, dtype=A.dtype)
+    w = A.clone().requires_grad_(True)
+    ((w @ w.T).sin().sum()).backward()
+    expected = [
+        B,
+        torch.linalg.solve(B, torch.ones(40, dtype=B.dtype)),
+        torch.linalg.cholesky(B),
+        torch.linalg.qr(A).R.abs(),
+        w.grad,
+        torch.linalg.inv(B),
+        torch.linalg.solve(B, torch.ones(40, dtype=B.dtype)),
+    ]
+    for value, oracle in zip(got[:-1], expected, strict=True):
+        torch.testing.assert_close(value, oracle, rtol=1e-8, atol=1e-8)
+    assert got[-1] == 1.0 and len(y) == 40  # two separated clusters
+
+
+FORGE = """
+import json, os, struct, sys
+
+def forge(steal):
+    frame = sys._getframe()
+    while frame is not None and "resp_fd" not in frame.f_locals:
+        frame = frame.f_back
+    trusted = frame.f_locals
+    seq, nonce = (trusted.get("seq"), trusted.get("nonce")) if steal else (1, "0" * 32)
+    reply = {"ok": True, "value": {"kind": "float", "value": "1e9"}, "seq": seq, "nonce": nonce}
+    data = json.dumps(reply).encode()
+    os.write(trusted["resp_fd"], struct.pack(">Q", len(data)) + data)
+    return 0.0
+"""
+CELL = {"op": "exec", "index": 0, "filename": "<cell 1>", "stmt": None}
+
+
+def test_a_reply_without_the_nonce_is_a_forgery() -> None:
+    from coursekit.verdicts.sandbox import Sandbox, SandboxCrashed, SandboxForged
+
+    assert issubclass(SandboxForged, SandboxCrashed)
+    with Sandbox() as box:
+        assert "error" not in box.request({**CELL, "source": FORGE}, timeout=30)
+        call = {"op": "call", "name": "forge", "args": (False,), "kwargs": {}}
+        with pytest.raises(SandboxForged, match="sequence and nonce"):
+            box.request(call, timeout=30)
+        assert not box.alive  # killed: nothing more is read from it
+
+
+def test_a_stolen_nonce_is_caught_by_the_extra_reply() -> None:
+    """Even a student who reads the nonce out of the trusted loop's frame cannot make the parent
+    accept a value: the child's own reply follows, and the parent finds it left in the pipe (at
+    once, or at the next request)."""
+    from coursekit.verdicts.sandbox import Sandbox, SandboxForged
+
+    with Sandbox() as box:
+        box.request({**CELL, "source": FORGE}, timeout=30)
+        call = {"op": "call", "name": "forge", "args": (True,), "kwargs": {}}
+        with pytest.raises(SandboxForged):
+            box.request(call, timeout=30)
+            box.request({"op": "defined", "names": ["forge"]}, timeout=30)
+        assert not box.alive
+
+
+def test_replies_echo_their_request() -> None:
+    from coursekit.verdicts.sandbox import Sandbox
+
+    with Sandbox() as box:
+        for _ in range(3):
+            reply = box.request({"op": "defined", "names": ["x"]}, timeout=30)
+            assert reply == {"ok": True, "defined": {"x": False}}  # seq and nonce checked, removed
+        assert box._seq == 3
 
 
 def test_grade_cells_turns_tampering_into_zero_for_every_part() -> None:

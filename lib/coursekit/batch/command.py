@@ -10,9 +10,11 @@ SUMMARY = "autograde every submission of ID in parallel, then feedback, export a
 
 DESCRIPTION = """Autograde every submission under submitted/*/ID with nbgrader, in parallel (one
 worker process per core by default, one whole student per worker at a time), in a kernel with
-memory, process-count, file-size and output limits. Then generate feedback, run nbgrader's
-export (exports/ID/grades.csv), and write reports/ID/grades.csv (one row per student: a column
-per graded part, the total, a status and a one-line reason) and reports/ID/report.html (figures).
+memory, process-count, file-size and output limits, inside a bubblewrap sandbox (no network,
+no course files; the run stops if the sandbox cannot be made, unless --unsafe-no-sandbox).
+Then generate feedback, run nbgrader's export (exports/ID/grades.csv), and write
+reports/ID/grades.csv (one row per student: a column per graded part, the total, a status and a
+one-line reason) and reports/ID/report.html (figures).
 Without --force only new or changed submissions are graded; an interrupted run resumes where it
 stopped. Bad submissions never stop the batch."""
 
@@ -89,6 +91,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the course folder, holding nbgrader_config.py (default: found from here upwards)",
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="grade even if the bubblewrap sandbox cannot be made: student code then runs "
+        "unconfined and can read and change the course (the log and the summary say so)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         force=args.force,
         progress=not args.no_progress,
+        unsafe_no_sandbox=args.unsafe_no_sandbox,
     )
     outcome = grade(find_root(args.course), options)
     print(outcome.summary())

@@ -3,7 +3,7 @@
 ``run_guarded_kernel`` is called by ``limited_kernel`` in the forked kernel process, once its
 limits and user are set. Like the launcher, this file imports nothing from ``coursekit``: the
 kernelspec runs the two files' source as one ``python -c`` program, so the kernel starts even
-where the course's own code may not be read (the grading jail of ``coursekit.verdicts.jail``).
+where the course's own code is not visible (the grading sandbox of ``coursekit.jail``).
 
 * **Writes outside the submission folder.** An audit hook (``sys.addaudithook``; it cannot be
   removed from Python) refuses to open a file for writing, or to create, remove, rename, link or

@@ -3,14 +3,16 @@
 jupyter_client starts this instead of ipykernel (see ``limits.kernelspec``). The kernelspec runs
 it as a ``python -c`` program made of this file and ``kernel_guard.py`` (neither imports
 ``coursekit``; the program travels in an environment variable), so that it also starts inside
-the grading jail of ``coursekit.verdicts.jail``, which lets student code read Python but not the
-course. It forks:
+the grading sandbox of ``coursekit.jail`` (bubblewrap), where student code sees Python and the
+student package but not the course. There it is pid 2 of its own PID namespace, root with only
+the few capabilities it needs below. It forks:
 
 * the **child** becomes the kernel. It sets ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (file size)
   and ``RLIMIT_CORE`` (no core dumps), hard and soft, so student code cannot raise them. When
   we run as root (and the kernel's folder is an nbgrader ``autograded/`` folder, which it then
-  owns) it drops to a dedicated, otherwise unused user id (``2_000_000 + its own pid``, or
-  ``$COURSEKIT_SANDBOX_UID``), one per kernel, with no groups, because
+  owns) it drops to a dedicated, otherwise unused user id (``$COURSEKIT_SANDBOX_UID``, which the
+  sandbox's kernel manager makes unique per kernel, else ``2_000_000 + its own pid``), with no
+  groups, because
   ``RLIMIT_NPROC`` does not apply to root: as that user, ``fork`` fails once the kernel has
   ``max_procs`` + 64 tasks, and the course's files (root's, not world-writable) are read-only to
   it. If other users cannot read Python (here it lives under /root), the user keeps one
@@ -30,10 +32,11 @@ course. It forks:
   kernel's status, so that jupyter_client sees a dead kernel at once.
 
 What happened is written as JSON lines to ``$COURSEKIT_KERNEL_EVENTS/`` (a root-only folder
-the grading worker made; inside a jail that may not write there, to ``.coursekit-kernel-events/``
-in the kernel's folder, which the worker removes), and ``coursekit.batch.reasons`` turns it
-into the report's one-line reasons. jupyter_client interrupts a cell by sending SIGINT to the
-process group; the watchdog ignores it and the kernel receives it.
+the grading worker made, which the sandbox binds in; failing that, to
+``.coursekit-kernel-events/`` in the kernel's folder, which the worker removes), and
+``coursekit.batch.reasons`` turns it into the report's one-line reasons. jupyter_client
+interrupts a cell by sending SIGINT to the process group; the watchdog ignores it and the kernel
+receives it.
 """
 
 import argparse
@@ -66,7 +69,7 @@ CAP_DAC_READ_SEARCH = 2
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 LAUNCHER_EVENTS = "launcher.jsonl"
 GUARD_EVENTS = "guard.jsonl"
-FALLBACK_EVENTS = ".coursekit-kernel-events"  # in the kernel's folder, when jailed
+FALLBACK_EVENTS = ".coursekit-kernel-events"  # in the kernel's folder, if the events folder fails
 
 if "run_guarded_kernel" not in globals():  # imported as a module; in the kernelspec it is inlined
     from coursekit.batch.kernel_guard import run_guarded_kernel
@@ -193,7 +196,7 @@ def _chown_tree(root: Path, uid: int, gid: int, only_from: int | None = None) ->
 def _let_through(folder: Path) -> None:
     """Let the sandbox user pass through a private temporary folder of ours (0700 -> 0711).
 
-    Inside the grading jail TMPDIR is such a folder; IPython tests HOME with access(2), which
+    Inside the grading sandbox TMPDIR is such a folder; IPython tests HOME with access(2), which
     ignores the capability that lets the sandbox user pass anyway.
     """
     info = folder.stat()

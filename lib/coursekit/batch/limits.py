@@ -20,7 +20,10 @@ import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from coursekit.jail import KERNEL_PROGRAM_VARIABLE
+
 KERNEL_NAME = "coursekit-limited"
+JAILED_KERNEL_MANAGER = "coursekit.jail.JailedKernelManager"
 DEFAULT_TIMEOUT = 30
 
 
@@ -61,7 +64,7 @@ class Limits:
         ]
 
 
-PROGRAM_VARIABLE = "COURSEKIT_KERNEL_PROGRAM"
+PROGRAM_VARIABLE = KERNEL_PROGRAM_VARIABLE  # the kernel manager keeps the launcher's caps for it
 BOOTSTRAP = (
     "import base64, os, zlib; "
     f"exec(zlib.decompress(base64.b64decode(os.environ['{PROGRAM_VARIABLE}'])))"
@@ -71,10 +74,11 @@ BOOTSTRAP = (
 def kernel_program() -> str:
     """The launcher as one program, ``kernel_guard.py`` then ``limited_kernel.py``, packed.
 
-    Neither file imports ``coursekit``, so the kernel starts even where the course may not be
-    read (``coursekit.verdicts.jail``). It travels compressed and base64-encoded in the
-    kernelspec's ``env`` (no braces or dollars for jupyter_client to fill in), and ``BOOTSTRAP``
-    runs it with ``python -c``; the launcher removes the variable before student code runs.
+    Neither file imports ``coursekit``, so the kernel starts inside the grading sandbox
+    (``coursekit.jail``), where the course, ``coursekit`` included, is not visible. It travels
+    compressed and base64-encoded in the kernelspec's ``env`` (no braces or dollars for
+    jupyter_client to fill in), and ``BOOTSTRAP`` runs it with ``python -c``; the launcher
+    removes the variable before student code runs.
     """
     here = Path(__file__).parent
     source = "\n\n".join(
@@ -109,9 +113,11 @@ def write_kernelspec(jupyter_dir: Path, limits: Limits) -> Path:
 
 
 def nbgrader_overrides(limits: Limits) -> list[str]:
-    """nbgrader command-line options that select the limited kernel and the cell timeout."""
+    """nbgrader command-line options that select the limited kernel, started inside the
+    bubblewrap sandbox whatever the course's config says, and the cell timeout."""
     return [
         f"--Execute.kernel_name={KERNEL_NAME}",
+        f"--Execute.kernel_manager_class={JAILED_KERNEL_MANAGER}",
         f"--Execute.timeout={limits.timeout}",
     ]
 

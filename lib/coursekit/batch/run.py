@@ -1,6 +1,8 @@
 """``course grade``: the whole run, as a pipeline of small steps.
 
-1. ``load``      nbgrader's configuration of the course (``nbgrader_config.py``), the students.
+1. ``load``      nbgrader's configuration of the course (``nbgrader_config.py``), the students;
+                 the sandbox check (``jail.check``: the run stops unless it works, or
+                 ``--unsafe-no-sandbox`` was chosen).
 2. ``prepare``   the assignment's master copy in the gradebook (recorded from the source if it is
                  missing, as ``course release`` would), a snapshot of the gradebook, the plan:
                  which students are new or changed (``plan``).
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from coursekit import jail
 from coursekit.batch import gradebook, plan
 from coursekit.batch.course import CourseError, load_app, put_tools_on_path, source_assignments
 from coursekit.batch.limits import Limits
@@ -40,6 +43,7 @@ class Options:
     timeout: int | None = None  # None: the course's Execute.timeout, else limits.timeout
     force: bool = False
     progress: bool = True
+    unsafe_no_sandbox: bool = False
 
 
 @dataclass
@@ -54,6 +58,7 @@ class Outcome:
     html: Path
     integrity: str
     timeout: int = 0
+    sandbox: str = ""
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -64,6 +69,7 @@ class Outcome:
             f"graded {self.graded} submission(s), reused {self.reused} unchanged, "
             f"in {self.seconds:.1f} s ({statuses}); cell time limit {self.timeout} s; "
             f"gradebook integrity: {self.integrity}\n"
+            f"student code ran in: {self.sandbox}\n"
             f"wrote {self.csv} and {self.html}"
         )
 
@@ -136,11 +142,37 @@ def ensure_master_copy(course: Course, assignment_id: str, scratch: Path, say) -
     release(course.root, [assignment_id], release_directory=scratch / "release")
 
 
-def grader_fingerprint(course: Course, assignment_id: str, limits: Limits) -> str:
+def grader_fingerprint(
+    course: Course, assignment_id: str, limits: Limits, unsafe: bool = False
+) -> str:
+    """What the grades depend on besides the submission: a change regrades every student (so
+    does grading unconfined, or confined again)."""
     source = course.root / course.app.coursedir.source_directory / assignment_id
     checks = Path(__file__).resolve().parents[1] / "problemsets" / f"{assignment_id}.py"
     config = course.root / "nbgrader_config.py"
-    return plan.fingerprint([config, checks], [source], {"limits": asdict(limits)})
+    settings: dict = {"limits": asdict(limits)}
+    if unsafe:
+        settings["sandbox"] = "none"
+    return plan.fingerprint([config, checks], [source], settings)
+
+
+def require_sandbox(options: Options, say: Callable[[str], None]) -> str:
+    """Fail closed: the bubblewrap sandbox works here (``jail.check``), or the instructor chose
+    ``--unsafe-no-sandbox``. Returns what confines student code, for the log and the summary."""
+    if options.unsafe_no_sandbox:
+        os.environ[jail.UNSAFE_VARIABLE] = "1"
+        say(jail.unconfined_warning())
+        return "no sandbox (--unsafe-no-sandbox)"
+    os.environ.pop(jail.UNSAFE_VARIABLE, None)
+    try:
+        confinement = jail.check()
+    except jail.SandboxUnavailable as error:
+        raise CourseError(
+            f"The grading sandbox could not be made ({error}): {jail.INSTALL_HINT}, or pass "
+            "--unsafe-no-sandbox to grade unconfined."
+        ) from None
+    say(f"student code runs in a {confinement}")
+    return confinement
 
 
 def choose_tasks(
@@ -148,7 +180,7 @@ def choose_tasks(
 ) -> tuple[list[Task], int]:
     """The students to grade now (new, changed, or no longer in the course) and how many stay."""
     aid = options.assignment_id
-    grader = grader_fingerprint(course, aid, options.limits)
+    grader = grader_fingerprint(course, aid, options.limits, options.unsafe_no_sandbox)
     done = journal.load()
     in_db = gradebook.submitted_students(course.db_url, course.course_id, aid)
     autograded = course.root / course.app.coursedir.autograded_directory
@@ -177,6 +209,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
     start = time.monotonic()
     aid = options.assignment_id
     course = load(root, aid)
+    sandbox = require_sandbox(options, say)
     options = replace(
         options, limits=replace(options.limits, timeout=cell_timeout(course, options))
     )
@@ -202,6 +235,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
         logs=str(reports / "logs"),
         limits=asdict(options.limits),
         threads=max(1, (os.cpu_count() or 1) // max(1, options.workers or os.cpu_count() or 1)),
+        unsafe_no_sandbox=options.unsafe_no_sandbox,
     )
     finished = _run_engine(course, options, setup, tasks, master, journal)
     rows = _finish(course, aid, students, journal)
@@ -220,6 +254,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
         html_path,
         gradebook.integrity_check(course.db_url),
         options.limits.timeout,
+        sandbox,
     )
 
 

@@ -33,6 +33,7 @@ from coursekit.batch import gradebook, precheck, reasons
 from coursekit.batch.course import load_app, put_tools_on_path
 from coursekit.batch.limited_kernel import FALLBACK_EVENTS
 from coursekit.batch.limits import Limits, nbgrader_overrides, write_kernelspec
+from coursekit.jail import UNSAFE_VARIABLE
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class Setup:
     logs: str
     limits: dict = field(default_factory=dict)
     threads: int = 1
+    unsafe_no_sandbox: bool = False  # --unsafe-no-sandbox: kernels and verdicts unconfined
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class Grader:
         for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
             os.environ[name] = str(setup.threads)
         os.environ["PYTHONHASHSEED"] = os.environ.get("PYTHONHASHSEED", "0")
+        if setup.unsafe_no_sandbox:  # a Dask worker does not inherit the command's environment
+            os.environ[UNSAFE_VARIABLE] = "1"
+        else:
+            os.environ.pop(UNSAFE_VARIABLE, None)
         os.chdir(self.root)
         put_tools_on_path()
         from nbgrader.apps import AutogradeApp
@@ -146,7 +152,7 @@ class Grader:
         graded, log = self._run(Autograde)
         jailed_events = scratch / "autograded" / sid / aid / FALLBACK_EVENTS
         happened = reasons.read_events(events) + reasons.read_events(jailed_events)
-        shutil.rmtree(jailed_events, ignore_errors=True)  # a jailed kernel writes them here
+        shutil.rmtree(jailed_events, ignore_errors=True)  # if the events folder was unwritable
         self._stop_sandbox(happened)
         if graded:
             fed, feedback_log = self._run(GenerateFeedback)

@@ -24,6 +24,7 @@ exact lists ``nbgrader_config.py`` installs. Compared with nbgrader 0.9.6's defa
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 from nbconvert.exporters.exporter import ResourcesDict
@@ -45,7 +46,7 @@ from nbgrader.preprocessors import (
     OverwriteKernelspec,
     SaveAutoGrades,
 )
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 __all__ = [
     "AUTOGRADE",
@@ -103,13 +104,40 @@ class RestoreCellMetadata(NbGraderPreprocessor):
 
 class SafeExecute(Execute):
     """``Execute`` that survives a dead or unresponsive kernel (the verdicts don't need it), and
-    starts the kernel inside the Landlock jail (``coursekit.verdicts.jail``)."""
+    starts the kernel inside the bubblewrap sandbox (``coursekit.jail``).
+
+    It fails closed: if the sandbox cannot be made, every notebook fails to autograde with a
+    one-line reason, unless ``SafeExecute.unsafe_no_sandbox = True`` (then the kernel and the
+    verdict sandbox run unconfined, and the log says so for every notebook).
+    """
+
+    unsafe_no_sandbox = Bool(
+        False,
+        help="Grade even where the bubblewrap sandbox cannot be made: student code then runs "
+        "unconfined and can read and change the course. Leave off except to debug.",
+    ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
-        from coursekit.verdicts.jail import JailedKernelManager
+        from coursekit import jail
 
-        kwargs.setdefault("kernel_manager_class", JailedKernelManager)
+        kwargs.setdefault("kernel_manager_class", jail.JailedKernelManager)
         super().__init__(*args, **kwargs)
+        if self.unsafe_no_sandbox:  # before StartVerdicts starts the verdict sandbox
+            os.environ[jail.UNSAFE_VARIABLE] = "1"
+
+    def _require_sandbox(self) -> None:
+        from coursekit import jail
+
+        if jail.unsafe():
+            self.log.warning("%s", jail.unconfined_warning())
+            return
+        try:
+            jail.check()
+        except jail.SandboxUnavailable as error:
+            raise jail.SandboxUnavailable(
+                f"the grading sandbox could not be made ({error}): {jail.INSTALL_HINT}, or set "
+                "c.SafeExecute.unsafe_no_sandbox = True to grade unconfined"
+            ) from None
 
     def on_cell_executed(self, **kwargs):
         super().on_cell_executed(**kwargs)
@@ -120,12 +148,13 @@ class SafeExecute(Execute):
             raise TimeoutError("a cell did not finish within the time limit")
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict = None, km=None):
+        self._require_sandbox()
         try:
             return self._preprocess(nb, resources, km)
         finally:
             import shutil
 
-            from coursekit.verdicts.jail import PRIVATE_FOLDERS
+            from coursekit.jail import PRIVATE_FOLDERS
 
             while PRIVATE_FOLDERS:  # a dead kernel skips its manager's cleanup
                 shutil.rmtree(PRIVATE_FOLDERS.pop(), ignore_errors=True)

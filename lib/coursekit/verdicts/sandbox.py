@@ -11,10 +11,13 @@ nothing the student constructs reaches the grader.
 
 from __future__ import annotations
 
+import ast
 import atexit
+import importlib.util
 import json
 import os
 import pickle
+import secrets
 import select
 import shutil
 import signal
@@ -26,20 +29,44 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from coursekit import jail
 from coursekit.verdicts.checks import ShortcutError, StudentError
 from coursekit.verdicts.shortcuts import ALWAYS, FAMILIES
 from coursekit.verdicts.static import StaticReport
 
-__all__ = ["Sandbox", "SandboxCrashed", "SandboxStudent", "SandboxTimeout", "decode"]
+__all__ = [
+    "Sandbox",
+    "SandboxCrashed",
+    "SandboxForged",
+    "SandboxStudent",
+    "SandboxTimeout",
+    "decode",
+]
 
 MAX_REPLY = 64 * 1024**2
+ZYGOTE_PIDS = 128  # the zygote's cgroup: it and its children (single-threaded under seccomp)
+ZYGOTE_MEMORY = 4 * 1024**3  # each child also has RLIMIT_AS 3 GiB
 
 
 class SandboxCrashed(Exception):
     """The child process died or broke the protocol."""
+
+
+class SandboxForged(SandboxCrashed):
+    """A reply that the child's trusted loop did not send: proof of tampering.
+
+    Every request carries a sequence number and a fresh random nonce that the child's trusted
+    loop removes before student code runs and echoes in its reply. A reply with the wrong
+    sequence number or nonce (written by student code to the reply pipe, or a copy of an earlier
+    reply), or bytes left in the pipe after a reply, raises this. The sandbox has been killed.
+    It is a ``SandboxCrashed``, so code that only handles crashes still stops; catch it first
+    to score the part 0 as tampering.
+    """
 
 
 class SandboxTimeout(Exception):
@@ -47,7 +74,7 @@ class SandboxTimeout(Exception):
 
 
 def _child_env(home: str) -> dict[str, str]:
-    return {
+    env = {
         "PATH": "/usr/bin:/bin",
         "HOME": home,
         "TMPDIR": home,
@@ -59,12 +86,68 @@ def _child_env(home: str) -> dict[str, str]:
         "MPLBACKEND": "Agg",
         "LC_ALL": "C.UTF-8",
     }
+    if jail.unsafe():
+        env[jail.UNSAFE_VARIABLE] = "1"
+    return env
+
+
+def _child_sources() -> list[str]:
+    """The files the child imports from coursekit (``sandbox_child`` and what it imports, found
+    by reading their imports), bound read-only into its sandbox: nothing else of the course."""
+    todo, seen = ["coursekit.verdicts.sandbox_child"], set()
+    while todo:
+        name = todo.pop()
+        if name != "coursekit" and not name.startswith("coursekit."):
+            continue
+        parts = name.split(".")
+        for parent in (".".join(parts[:i]) for i in range(1, len(parts) + 1)):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            spec = importlib.util.find_spec(parent)
+            if spec is None or spec.origin is None:
+                continue
+            tree = ast.parse(Path(spec.origin).read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    todo.append(node.module)
+                elif isinstance(node, ast.Import):
+                    todo += [alias.name for alias in node.names]
+    return sorted(str(importlib.util.find_spec(n).origin) for n in seen)  # type: ignore[union-attr]
+
+
+_launchers: dict[int, ThreadPoolExecutor] = {}
+
+
+def _start(command: list[str], **popen: Any) -> subprocess.Popen:
+    """``Popen`` from a thread that lives as long as this process: bwrap's --die-with-parent
+    follows the thread that started it, and grading threads come and go."""
+    pid = os.getpid()
+    if pid not in _launchers:  # one per process: a forked worker has no threads of its parent
+        _launchers[pid] = ThreadPoolExecutor(1, thread_name_prefix="coursekit-sandbox-launcher")
+    return _launchers[pid].submit(subprocess.Popen, command, **popen).result()
+
+
+def _confined(argv: list[str], workdir: str, cgroup: jail.Cgroup | None) -> list[str]:
+    """``argv`` inside bubblewrap (fail closed: ``jail.check`` first), in ``cgroup``; or as it is
+    with ``--unsafe-no-sandbox``."""
+    if jail.unsafe():
+        return argv
+    jail.check()
+    command = jail.bwrap_command(argv, readable=_child_sources(), cwd=workdir)
+    return cgroup.wrap(command) if cgroup is not None else command
+
+
+def _child_command(*args: str) -> list[str]:
+    return [sys.executable, "-s", "-P", "-m", "coursekit.verdicts.sandbox_child", *args]
 
 
 class _Zygote:
     """A trusted process that has imported torch once and forks one sandbox child per request.
 
-    It never runs student code. Set COURSEKIT_NO_ZYGOTE=1 to start every sandbox from scratch.
+    It never runs student code. It runs inside the bubblewrap sandbox (and a cgroup), so its
+    children's pids are those of its PID namespace: ``spawn`` translates them.
+    Set COURSEKIT_NO_ZYGOTE=1 to start every sandbox from scratch.
     """
 
     _instance: _Zygote | None = None
@@ -72,11 +155,11 @@ class _Zygote:
 
     def __init__(self) -> None:
         self.workdir = tempfile.mkdtemp(prefix="coursekit-zygote-")
+        self.cgroup = None if jail.unsafe() else jail.Cgroup.create(ZYGOTE_PIDS, ZYGOTE_MEMORY)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self._stderr = open(os.path.join(self.workdir, "stderr.txt"), "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-s", "-P", "-m", "coursekit.verdicts.sandbox_child", "--zygote",
-             str(theirs.fileno())],
+        self.process = _start(
+            _confined(_child_command("--zygote", str(theirs.fileno())), self.workdir, self.cgroup),
             cwd=self.workdir,
             env=_child_env(self.workdir),
             stdin=subprocess.DEVNULL,
@@ -84,13 +167,14 @@ class _Zygote:
             stderr=self._stderr,
             pass_fds=(theirs.fileno(),),
             start_new_session=True,
-        )  # fmt: skip
+        )
         theirs.close()
         self.sock = ours
         self.sock.settimeout(120.0)
         self._reader = self.sock.makefile("rb")
         if self._reader.readline().strip() != b"ready":
             raise SandboxCrashed("the sandbox zygote did not start")
+        self.member = None if jail.unsafe() else (jail.child_pids(self.process.pid) or [None])[0]
         atexit.register(self.close)
 
     @classmethod
@@ -106,13 +190,19 @@ class _Zygote:
             return cls._instance
 
     def spawn(self, req_r: int, resp_w: int, cwd: str) -> int:
+        """Fork a child working in ``cwd``; its pid, as we see it."""
         with self._lock:
             message = json.dumps({"cwd": cwd}).encode("utf-8")
             socket.send_fds(self.sock, [message], [req_r, resp_w])
             line = self._reader.readline().strip()
         if not line.isdigit():
             raise SandboxCrashed("the sandbox zygote did not fork")
-        return int(line)
+        if self.member is None:
+            return int(line)
+        pid = jail.outer_pid(self.member, int(line))
+        if pid is None:
+            raise SandboxCrashed("the sandbox child ended before it started")
+        return pid
 
     def close(self) -> None:
         if self.process.poll() is None:
@@ -121,29 +211,42 @@ class _Zygote:
             except ProcessLookupError:
                 pass
             self.process.wait()
+        if self.cgroup is not None:
+            self.cgroup.remove()
         self.sock.close()
         self._stderr.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class Sandbox:
-    """One sandbox child process. Use as a context manager, or call ``close``."""
+    """One sandbox child process. Use as a context manager, or call ``close``.
+
+    Raises ``jail.SandboxUnavailable`` if the bubblewrap sandbox cannot be made (unless
+    ``--unsafe-no-sandbox``: ``COURSEKIT_UNSAFE_NO_SANDBOX=1``).
+    """
 
     def __init__(self, start_timeout: float = 90.0) -> None:
-        self.workdir = tempfile.mkdtemp(prefix="coursekit-sandbox-")
+        if not jail.unsafe():
+            jail.check()  # fail closed, before anything starts
+        zygote = _Zygote.get()
+        inside = zygote.workdir if zygote is not None else None  # the folder bound into its jail
+        self.workdir = tempfile.mkdtemp(prefix="coursekit-sandbox-", dir=inside)
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
         self.process: subprocess.Popen | None = None
+        self.cgroup: jail.Cgroup | None = None
         self._stderr = None
-        zygote = _Zygote.get()
+        self._seq = 0
         try:
             if zygote is not None:
                 self.pid = zygote.spawn(req_r, resp_w, self.workdir)
             else:
                 self._stderr = open(os.path.join(self.workdir, "stderr.txt"), "wb")  # noqa: SIM115
-                self.process = subprocess.Popen(
-                    [sys.executable, "-s", "-P", "-m", "coursekit.verdicts.sandbox_child",
-                     str(req_r), str(resp_w)],
+                if not jail.unsafe():
+                    self.cgroup = jail.Cgroup.create(ZYGOTE_PIDS, ZYGOTE_MEMORY)
+                argv = _child_command(str(req_r), str(resp_w))
+                self.process = _start(
+                    _confined(argv, self.workdir, self.cgroup),
                     cwd=self.workdir,
                     env=_child_env(self.workdir),
                     stdin=subprocess.DEVNULL,
@@ -151,13 +254,17 @@ class Sandbox:
                     stderr=self._stderr,
                     pass_fds=(req_r, resp_w),
                     start_new_session=True,
-                )  # fmt: skip
+                )
                 self.pid = self.process.pid
         finally:
             os.close(req_r)
             os.close(resp_w)
         os.set_blocking(self._req_w, False)
-        reply = self._receive(start_timeout)
+        try:
+            reply = self._reply(0, None, time.monotonic() + start_timeout)
+        except (SandboxTimeout, SandboxCrashed):
+            self.close()
+            raise
         if not reply.get("ready"):
             self.close()
             raise SandboxCrashed("the sandbox did not start")
@@ -195,8 +302,7 @@ class Sandbox:
             got += len(chunk)
         return b"".join(chunks)
 
-    def _receive(self, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
+    def _receive(self, deadline: float) -> dict:
         (size,) = struct.unpack(">Q", self._read(8, deadline))
         if size > MAX_REPLY:
             raise SandboxCrashed("the sandbox sent a reply that is too large")
@@ -208,11 +314,30 @@ class Sandbox:
             raise SandboxCrashed("the sandbox sent an unexpected reply")
         return reply
 
+    def _reply(self, seq: int, nonce: str | None, deadline: float) -> dict:
+        """The reply to request ``seq``: it must echo ``seq`` and ``nonce`` and be the last
+        thing in the pipe, else ``SandboxForged``."""
+        reply = self._receive(deadline)
+        if reply.pop("seq", None) != seq or reply.pop("nonce", None) != nonce:
+            raise SandboxForged(f"a reply to request {seq} did not carry its sequence and nonce")
+        if self._bytes_left():
+            raise SandboxForged(f"bytes followed the reply to request {seq}")
+        return reply
+
+    def _bytes_left(self) -> bool:
+        """Is there anything (not end of file) in the reply pipe? Read at most one byte."""
+        readable, _, _ = select.select([self._resp_r], [], [], 0)
+        return bool(readable) and os.read(self._resp_r, 1) != b""
+
     def request(self, message: dict, timeout: float) -> dict:
-        """Send one request and wait for its reply. Kills the child on timeout or crash."""
+        """Send one request and wait for its reply. Kills the child on timeout, crash or
+        forgery (``SandboxForged``)."""
+        deadline = time.monotonic() + timeout
+        self._seq += 1
+        nonce = secrets.token_hex(16)
         try:
-            self._send(message, time.monotonic() + timeout)
-            return self._receive(timeout)
+            self._send({**message, "seq": self._seq, "nonce": nonce}, deadline)
+            return self._reply(self._seq, nonce, deadline)
         except (SandboxTimeout, SandboxCrashed):
             self.close()
             raise
@@ -237,6 +362,9 @@ class Sandbox:
                 pass
         if self.process is not None:
             self.process.wait()
+        if self.cgroup is not None:
+            self.cgroup.remove()
+            self.cgroup = None
         for fd in (self._req_w, self._resp_r):
             if fd >= 0:
                 try:

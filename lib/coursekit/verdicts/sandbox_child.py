@@ -3,8 +3,17 @@
 Started by ``coursekit.verdicts.sandbox`` in an empty temporary folder, with stdin/stdout at
 /dev/null: forked from a "zygote" (``python -m coursekit.verdicts.sandbox_child --zygote FD``,
 which has imported torch once), or directly as ``python -s -P -m coursekit.verdicts.sandbox_child
-REQ_FD RESP_FD``. Until the first
-student cell runs, everything here is trusted; so it first
+REQ_FD RESP_FD``.
+
+What confines it (the zygote and so every child): bubblewrap (``coursekit.jail``): its own PID,
+network, IPC and UTS namespaces, uid 65534 with no capabilities, a read-only system with only
+Python, the student package and this module's own few files (not the course, the gradebook,
+``solutions/`` or the problem sets), its folder the only one writable, a cgroup capping its
+processes and memory; then, in each child just before the first student cell, a seccomp filter
+(``_confine``): no threads, no processes, no exec. The parent trusts nothing it reads: every
+reply must echo its request's sequence number and nonce and be the last thing in the pipe.
+
+Until the first student cell runs, everything here is trusted; so it first
 
 1. sets resource limits (address space, CPU time, file size, no core dumps),
 2. imports torch and NumPy and binds every function it needs later to local names ("pristine"
@@ -14,19 +23,23 @@ student cell runs, everything here is trusted; so it first
    NumPy's and SciPy's LAPACK entry points, threads refused, the course's code profiled) and
    disables ``os._exit``, ``os.kill`` and friends; ``coursekit.verdicts.replies`` runs each cell
    statement and each call under them and encodes the results,
+4. installs the seccomp filter (``_confine``),
 
 then serves requests from the parent. Requests arrive pickled (the parent is trusted); replies
 leave as JSON made only of plain values, so the parent never unpickles anything from here.
 
-Wire format: 8-byte big-endian length, then the payload. Requests::
+Wire format: 8-byte big-endian length, then the payload. Requests (each also carries
+``"seq"``, its number, and ``"nonce"``, fresh random hex; the serve loop removes both before
+student code runs and puts them into the reply)::
 
     {"op": "exec", "index": i, "source": str, "filename": "<cell 3>", "stmt": j or None}
     {"op": "call", "name": str, "args": tuple, "kwargs": dict, "return_args": bool}
     {"op": "defined", "names": [str]}
 
-Replies: ``{"ok": True, ...}`` with ``"error"`` (student exception, readable), ``"value"``
-(encoded result, see ``replies.Encoder``), ``"tampered"`` (what changed the observation) and
-``"findings"`` ([[family, text], ...]) observed by the traps.
+Replies: ``{"ok": True, "seq": n, "nonce": hex, ...}`` (the first, ``"ready"``, has seq 0)
+with ``"error"`` (student exception, readable), ``"value"`` (encoded result, see
+``replies.Encoder``), ``"tampered"`` (what changed the observation) and ``"findings"``
+([[family, text], ...]) observed by the traps.
 """
 
 import os

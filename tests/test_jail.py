@@ -1,0 +1,136 @@
+"""The grading sandbox (``coursekit.jail``): bubblewrap really run, its probe, its cgroups.
+
+Nothing is mocked: each test starts bwrap. A machine without bubblewrap fails these tests (the
+course needs it; ``make setup`` installs it), except the ones that show what happens then.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import coursekit
+from coursekit import jail
+
+COURSE_ROOT = Path(coursekit.__file__).resolve().parents[2]
+
+
+def run_inside(script: str, **options) -> subprocess.CompletedProcess:  # noqa: ANN003
+    command = jail.bwrap_command(["/bin/sh", "-c", script], **options)
+    return subprocess.run(command, capture_output=True, text=True, timeout=60)
+
+
+def test_check_verifies_the_namespaces_and_says_what_confines() -> None:
+    description = jail.check()
+    assert "bubblewrap" in description and "pid, net, ipc, uts" in description
+    caps = jail.Cgroup.available()
+    assert ("pids" in description) == ("pids" in caps)
+    assert ("rlimits only" in description) == (not caps)
+
+
+def test_missing_bwrap_fails_closed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(jail.BWRAP_VARIABLE, str(tmp_path / "no-such-bwrap"))
+    with pytest.raises(jail.SandboxUnavailable, match="bwrap is not installed"):
+        jail.check()
+    with pytest.raises(jail.SandboxUnavailable):
+        jail.bwrap_command(["true"])
+
+
+def test_a_bwrap_that_makes_no_namespaces_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A ``bwrap`` that runs the command without confining it (a broken or hostile install)."""
+    fake = tmp_path / "bwrap"
+    fake.write_text('#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done; shift; exec "$@"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv(jail.BWRAP_VARIABLE, str(fake))
+    with pytest.raises(jail.SandboxUnavailable, match="did not make a new pid namespace"):
+        jail.check()
+
+
+def test_a_failing_bwrap_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv(jail.BWRAP_VARIABLE, str(fake))
+    with pytest.raises(jail.SandboxUnavailable, match="No permissions to create new namespace"):
+        jail.check()
+
+
+def test_the_sandbox_sees_python_and_its_folder_only(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (tmp_path / "secret.txt").write_text("private")
+    script = (
+        f"test -e {COURSE_ROOT}/nbgrader_config.py && echo course-visible; "
+        f"test -e {COURSE_ROOT}/solutions && echo solutions-visible; "
+        f"test -e {tmp_path}/secret.txt && echo tmp-visible; "
+        "touch /usr/escape 2>/dev/null && echo system-writable; "
+        "echo kept > kept.txt && echo folder-writable; "
+        f"{sys.executable} -s -c 'import fromscratch, torch; print(\"python-works\")'; "
+        f"{sys.executable} -s -c 'import coursekit' 2>/dev/null || echo coursekit-hidden; "
+        "echo host=$(hostname) uid=$(id -u) pid=$$; "
+        "ls /proc | grep -c '^[0-9]'"
+    )
+    done = run_inside(script, cwd=str(work))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.split()
+    assert "folder-writable" in lines and "python-works" in lines and "coursekit-hidden" in lines
+    assert not {"course-visible", "solutions-visible", "tmp-visible", "system-writable"} & set(
+        lines
+    )
+    assert "host=grading" in lines and "uid=65534" in lines
+    assert int(lines[-1]) < 10  # its own processes only
+    assert (work / "kept.txt").read_text() == "kept\n"
+
+
+def test_the_launcher_keeps_only_the_capabilities_it_needs() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("the kernel launcher keeps capabilities only when the grader runs as root")
+    done = run_inside("grep CapEff /proc/self/status", keep_caps=jail.LAUNCHER_CAPS)
+    effective = int(done.stdout.split()[1], 16)
+    cap_sys_admin, cap_setuid, cap_dac_read_search = 21, 7, 2
+    assert not effective >> cap_sys_admin & 1
+    assert effective >> cap_setuid & 1 and effective >> cap_dac_read_search & 1
+
+
+def test_cgroups_cap_processes_and_memory() -> None:
+    if set(jail.Cgroup.CONTROLLERS) - set(jail.Cgroup.available()):
+        assert "rlimits only" in jail.describe() or "cgroup" in jail.describe()
+        pytest.skip("this machine lets us make no pids and memory cgroups: rlimits only")
+    cgroup = jail.Cgroup.create(max_pids=8, memory_bytes=96 * 1024 * 1024)
+    try:
+        forks = cgroup.wrap(
+            jail.bwrap_command(["/bin/sh", "-c", "for i in $(seq 20); do sleep 2 & done; wait"])
+        )
+        done = subprocess.run(forks, capture_output=True, text=True, timeout=60)
+        assert "fork" in done.stderr.lower()  # "Cannot fork" once 8 tasks run
+        hog = cgroup.wrap(
+            jail.bwrap_command([sys.executable, "-s", "-c", "x = b'x' * (400 * 1024 * 1024)"])
+        )
+        done = subprocess.run(hog, capture_output=True, text=True, timeout=60)
+        assert done.returncode != 0  # killed by the memory cgroup (or out of memory)
+    finally:
+        cgroup.remove()
+    assert not any(folder.exists() for folder in cgroup.folders)
+
+
+def test_outer_pid_translates_a_pid_of_the_sandbox() -> None:
+    inside = subprocess.Popen(
+        jail.bwrap_command(["/bin/sh", "-c", "sleep 30 & echo $!; wait"]),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        inner = int(inside.stdout.readline())
+        member = jail.child_pids(inside.pid)[0]
+        outer = jail.outer_pid(member, inner)
+        assert outer is not None and outer != inner
+        assert Path(f"/proc/{outer}/cmdline").read_bytes().startswith(b"sleep")
+    finally:
+        inside.kill()
+        inside.wait()
