@@ -17,6 +17,9 @@ import harness
 import nbformat
 import pytest
 
+from coursekit.verdicts import seeds
+from fromscratch.rules import FAMILY_TEXT, RULES
+
 SOURCES = sorted(
     p.name for p in harness.SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").exists()
 ) if harness.SOLUTIONS.is_dir() else []  # fmt: skip
@@ -203,7 +206,7 @@ def test_feedback_shows_messages_but_no_hidden_code_or_values(feedback, assignme
 
     run = feedback[assignment_id]
     hidden = _hidden_lines(harness.read_source(assignment_id))
-    secrets = list(getattr(load(assignment_id), "hidden_values", lambda: [])())
+    module = load(assignment_id)
     checked = 0
     for case in run.cases:
         path = run.course.feedback_html(assignment_id, case.name)
@@ -213,6 +216,10 @@ def test_feedback_shows_messages_but_no_hidden_code_or_values(feedback, assignme
         html = unescape(re.sub(r"<[^>]+>", "", path.read_text(encoding="utf-8")))
         for line in hidden:
             assert line not in html, f"{case.name}: feedback shows hidden test code {line!r}"
+        # the hidden inputs of THIS submission: its seed, as recorded in the gradebook
+        secrets = []
+        for record in seeds.lookup(_db_url(run), assignment_id, case.name):
+            secrets += list(getattr(module, "hidden_values", lambda seed: [])(record.seed))
         for value in secrets:
             assert value not in html, f"{case.name}: feedback shows a hidden value {value!r}"
         assert "HIDDEN TESTS" not in html
@@ -244,3 +251,93 @@ def test_exercises_page_is_generated_from_the_release(assignment_id: str) -> Non
     text = path.read_text(encoding="utf-8")
     for line in _solution_lines(harness.read_source(assignment_id)):
         assert line not in text, f"the Exercises page shows solution code: {line!r}"
+
+
+# ----------------------------------------------------------------------------- seeds
+
+
+def _db_url(run: harness.SetRun) -> str:
+    return f"sqlite:///{run.course.root / 'gradebook.db'}"
+
+
+@pytest.mark.parametrize("assignment_id", GRADED)
+def test_every_graded_submission_has_its_seed_in_the_gradebook(
+    graded_runs, assignment_id: str
+) -> None:
+    """Hidden inputs per student and submission: the seed is recorded next to nbgrader's tables,
+    derived from (assignment, student, hash of the graded code), and differs between students
+    (twins submit the same code under another id)."""
+    run = graded_runs[assignment_id]
+    seen: dict[int, str] = {}
+    for case in run.cases:
+        if not run.results[case.name].autograded:
+            continue
+        records = seeds.lookup(_db_url(run), assignment_id, case.name)
+        assert len(records) == 1, f"{case.name}: {len(records)} seed records"
+        record = records[0]
+        assert record.seed == seeds.seed_for(assignment_id, case.name, record.submission_hash)
+        assert record.seed not in seen, f"{case.name} and {seen.get(record.seed)} share a seed"
+        seen[record.seed] = case.name
+
+
+# ----------------------------------------------------------------------------- the Rules cell
+
+
+def _sci(value: float) -> str:
+    """1e-05 -> "1e-5", 1e-10 -> "1e-10": how the Rules cells write a tolerance."""
+    return f"{value:.0e}".replace("e-0", "e-")
+
+
+def _rules_text(nb: nbformat.NotebookNode) -> str:
+    cells = [c for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Rules")]
+    assert len(cells) == 1, "every problem set has exactly one Rules cell"
+    meta = harness.nbgrader_meta(cells[0])
+    assert meta.get("locked") and not meta.get("grade"), "the Rules cell is read-only markdown"
+    assert nb.cells.index(cells[0]) <= 2, "the Rules cell is near the top"
+    return cells[0].source
+
+
+def _stated_forbidden(text: str) -> dict[str, set[str]]:
+    section = text.split("**Forbidden**", 1)[1].split("\n\n", 2)[1]
+    stated: dict[str, set[str]] = {}
+    for bullet in re.split(r"^- ", section, flags=re.M)[1:]:
+        key = "*" if bullet.startswith("every graded function") else bullet.split("`")[1]
+        stated[key] = {f for f in re.findall(r"\*(\w+)\*", bullet) if f in FAMILY_TEXT}
+    return stated
+
+
+@pytest.mark.parametrize("assignment_id", SOURCES)
+@pytest.mark.parametrize("edition", ["solution", "release"])
+def test_rules_cell_states_exactly_the_rules_grading_uses(assignment_id: str, edition: str) -> None:
+    """Stated == used: the families and tolerances in the Rules cell are those of
+    fromscratch.rules, which the grader imports (checked here too) and check() applies."""
+    from coursekit.problemsets import load
+
+    rules, module = RULES[assignment_id], load(assignment_id)
+    nb = harness.read_source(assignment_id) if edition == "solution" else (
+        harness.read_released(assignment_id)
+    )  # fmt: skip
+    text = _rules_text(nb)
+    assert _stated_forbidden(text) == {k: set(v) for k, v in rules.forbidden.items()}
+    assert module.FORBIDDEN == rules.forbidden and module.FUNCTIONS == rules.functions
+    stated = set(re.findall(r"`(\d(?:\.\d+)?e-\d+)`", text))
+    assert stated == {_sci(v) for v in rules.tolerances.values()}, stated
+    assert ("**Partial credit** per case" in text) == rules.partial_credit_per_case
+    for word in ("**Allowed.**", "**Review.**", "**Tolerances"):
+        assert word in text
+    used = {
+        "ps1_power_method": lambda: set(module.RTOL.values()),
+        "ps2_low_rank": lambda: {*module.CLOSE_TOL.values(), *module.RANK_TOL.values()},
+        "ps3_mlp_gd": lambda: {*module.TOL.values(), *module.SIGMOID_ATOL.values()},
+    }[assignment_id]()
+    assert used == set(rules.tolerances.values())
+
+
+@pytest.mark.parametrize("assignment_id", SOURCES)
+def test_last_cell_runs_check_on_every_graded_function(assignment_id: str) -> None:
+    last = harness.read_released(assignment_id).cells[-1]
+    meta = harness.nbgrader_meta(last)
+    assert last.cell_type == "code" and meta.get("locked") and not meta.get("grade")
+    assert "from fromscratch.check import check" in last.source
+    call = f"check({', '.join(RULES[assignment_id].functions)})"
+    assert call in last.source, f"the last cell should call {call}"
