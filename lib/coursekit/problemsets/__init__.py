@@ -14,8 +14,16 @@ Optional::
     SHORTCUT_HINTS: dict[str, str]          # family -> what to do instead, appended to the
                                             #   ShortcutError message ("find λ₁ with the power
                                             #   method only ...")
-    hidden_values() -> list[str]            # strings that must never appear in feedback (e.g.
-                                            #   hidden expected values); tests/problemsets checks
+    hidden_values(seed: int) -> list[str]   # strings that must never appear in the feedback of
+                                            #   the submission graded with ``seed`` (its hidden
+                                            #   inputs and expected values); tests/problemsets
+                                            #   checks every submission with its recorded seed
+
+Hidden inputs: a check builds them from ``checks.seed_of(student)`` (the submission's seed, see
+``coursekit.verdicts.seeds``) through ``checks.derive_seed(seed, label)``, one label per case, so
+they differ per student and submission and are reproduced when the same submission is graded
+again. The public rules (``FUNCTIONS``, ``FORBIDDEN``, tolerances) come from
+``fromscratch.rules``, which the notebooks' Rules cells state and ``fromscratch.check`` applies.
 
 Each ``Check.grade_id`` names a graded test cell of ``solutions/<id>/<id>.ipynb`` and
 ``Check.points`` equals that cell's points. ``tests/problemsets`` verifies both.
