@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, select
 
-__all__ = ["SeedRecord", "lookup", "record", "seed_for", "submission_hash"]
+__all__ = ["SeedRecord", "copy_records", "lookup", "record", "seed_for", "submission_hash"]
 
 _metadata = MetaData()
 SEEDS = Table(
@@ -106,3 +106,12 @@ def lookup(db_url: str, assignment: str, student: str) -> list[SeedRecord]:
             return [SeedRecord(*row) for row in conn.execute(query)]
     finally:
         engine.dispose()
+
+
+def copy_records(source_url: str, dest_url: str, assignment: str, student: str) -> int:
+    """Copy the seed records of one student's submissions from a gradebook copy (e.g. a grading
+    worker's private one) into ``dest_url``; returns how many were copied."""
+    records = lookup(source_url, assignment, student)
+    for r in records:
+        record(dest_url, r.assignment, r.student, r.submission_hash, r.seed)
+    return len(records)
