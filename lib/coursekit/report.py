@@ -2,12 +2,14 @@
 
 ``grades.csv`` has one row per student: a column per graded part (nbgrader's score for that
 cell: manual over automatic, 0 when neither), the total, the maximum, the status (``ok``,
+``review``: graded on its results, a person should look at the parts the reason names,
 ``problem``: graded as far as possible, ``error``: could not be graded and scores 0,
 ``missing``: nothing submitted) with its one-line reason, and the grading time in seconds.
 
 ``report.html`` shows, as PNG figures with alt text and captions next to it in ``figures/``:
 a histogram of the totals, the mean score and pass rate (full points) of each part, the
-grading time of each submission, and a table of the problem submissions with their reasons.
+grading time of each submission, a table of the submissions to review with their evidence, and
+a table of the problem submissions with their reasons.
 Figures are drawn with matplotlib's object API (no pyplot state), so this runs anywhere.
 """
 
@@ -122,12 +124,11 @@ def plot_times(path: Path, rows: list[dict]) -> Path:
     fig, ax = _figure(6.4, 3.6)
     seconds = [r["seconds"] for r in timed]
     if len(timed) <= 60:
-        colors = [
-            {"ok": "#3b6ea8", "problem": "#e0a030"}.get(r["status"], "#c0392b") for r in timed
-        ]
+        palette = {"ok": "#3b6ea8", "review": "#7b5ea7", "problem": "#e0a030"}
+        colors = [palette.get(r["status"], "#c0392b") for r in timed]
         ax.bar(range(len(timed)), seconds, color=colors)
         ax.set_xticks(range(len(timed)), [r["student"] for r in timed], rotation=90, fontsize=6)
-        ax.set_xlabel("submission (blue ok, orange problem, red error)")
+        ax.set_xlabel("submission (blue ok, purple review, orange problem, red error)")
     else:
         ax.hist(seconds, bins=30, color="#3b6ea8", edgecolor="white")
         ax.set_xlabel("seconds")
@@ -159,14 +160,11 @@ def write_html(path: Path, assignment_id: str, rows: list[dict], parts: dict[str
     plot_parts(folder / "parts.png", stats)
     plot_times(folder / "times.png", rows)
     mean = sum(values) / len(values) if values else 0.0
-    counts = {s: sum(r["status"] == s for r in rows) for s in ("ok", "problem", "error", "missing")}
+    statuses = ("ok", "review", "problem", "error", "missing")
+    counts = {s: sum(r["status"] == s for r in rows) for s in statuses}
     weakest = min(stats, key=lambda p: stats[p][0]) if stats else "none"
-    problems = [r for r in rows if r["status"] != "ok"]
-    table = "".join(
-        f"<tr><td>{html.escape(r['student'])}</td><td>{r['status']}</td>"
-        f"<td>{html.escape(r['reason'])}</td></tr>"
-        for r in problems
-    )
+    table = _rows_table([r for r in rows if r["status"] not in ("ok", "review")])
+    review_table = _rows_table([r for r in rows if r["status"] == "review"])
     part_rows = "".join(
         f"<tr><td>{html.escape(p)}</td><td>{pts:g}</td><td>{100 * stats[p][0]:.0f}%</td>"
         f"<td>{100 * stats[p][1]:.0f}%</td></tr>"
@@ -191,7 +189,6 @@ def write_html(path: Path, assignment_id: str, rows: list[dict], parts: dict[str
         "Bar chart of the seconds each submission took to grade, sorted, coloured by status.",
         "Grading time of each submission graded in the runs so far.",
     )
-    table = table or '<tr><td colspan="3">none</td></tr>'
     body = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Grading report: {html.escape(assignment_id)}</title>
@@ -208,12 +205,26 @@ over the {len(submitted)} who submitted.</p>
 <table><tr><th>part</th><th>points</th><th>mean</th><th>pass rate</th></tr>{part_rows}</table>
 <h2>Grading time</h2>
 {figure_times}
+<h2>To review</h2>
+<p>Graded on their results; a person should look at the parts named (the grader saw something it
+could not confirm while the code ran). They are flagged for manual grading in the gradebook.</p>
+<table><tr><th>student</th><th>status</th><th>reason</th></tr>{review_table}</table>
 <h2>Problem submissions</h2>
 <table><tr><th>student</th><th>status</th><th>reason</th></tr>{table}</table>
 </body></html>
 """
     path.write_text(body, encoding="utf-8")
     return path
+
+
+def _rows_table(rows: list[dict]) -> str:
+    """Table rows (student, status, reason), or one "none" row."""
+    cells = "".join(
+        f"<tr><td>{html.escape(r['student'])}</td><td>{r['status']}</td>"
+        f"<td>{html.escape(r['reason'])}</td></tr>"
+        for r in rows
+    )
+    return cells or '<tr><td colspan="3">none</td></tr>'
 
 
 def write_report(

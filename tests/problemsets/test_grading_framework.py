@@ -41,16 +41,28 @@ def test_static_names_spectral_shortcuts_under_aliases(source: str, expected: st
     assert any(expected in text for text in found), found
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
-        "import torch\ndef f(v):\n    return torch.linalg.norm(v, 2)",  # a vector norm: legitimate
-        "import torch\ndef f(v):\n    return torch.linalg.vector_norm(v) * v.norm()",
-        "import torch\neig = 3.0\ndef f(v):\n    eigvals = v * eig\n    return eigvals",
-        "import torch\ntorch.allclose = lambda *a, **k: True\nimport math\nmath.isclose = None\n"
-        "abs = print\nimport sys\nsys.exit(0)\nimport os\nos._exit(0)\ndef f(v):\n    return v",
-    ],
-)
+HONEST = [
+    "import torch\ndef f(v):\n    return torch.linalg.norm(v, 2)",  # a vector norm: legitimate
+    "import torch\ndef f(v):\n    return torch.linalg.vector_norm(v) * v.norm()",
+    "import torch\neig = 3.0\ndef f(v):\n    eigvals = v * eig\n    return eigvals",
+    "import torch\ntorch.allclose = lambda *a, **k: True\nimport math\nmath.isclose = None\n"
+    "abs = print\nimport sys\nsys.exit(0)\nimport os\nos._exit(0)\ndef f(v):\n    return v",
+    # ordinary modules and builtins that used to zero a notebook
+    "import gc, io, inspect, pickle\nfrom pathlib import Path\nfrom types import SimpleNamespace\n"
+    "gc.collect()\nns = SimpleNamespace()\nfor n in 'ab':\n    setattr(ns, n, 1)\n"
+    "g = globals()\nv = vars(ns)\nbreakpoint()\nwith open('losses.csv', 'w') as f:\n"
+    "    f.write('x')\nimport torch\nh = torch.compile(len)\ndef f(v):\n    return v",
+    # the layer-class style of chapter 5: backward methods, requires_grad reads, no_grad
+    "import torch\nclass Lin:\n    def backward(self, g):\n        self.grad = g\n"
+    "def f(W):\n    if W.requires_grad:\n        pass\n    with torch.autograd.no_grad():\n"
+    "        layer = Lin()\n        layer.backward(W)\n    return layer.grad",
+    # a scratch helper named like a local variable of f is not reachable from f
+    "import torch\ndef lam(A):\n    return torch.linalg.eigvalsh(A)[-1]\n"
+    "def f(A):\n    lam = A.sum()\n    return lam",
+]
+
+
+@pytest.mark.parametrize("source", HONEST)
 def test_static_leaves_legitimate_and_harmless_code_alone(source: str) -> None:
     assert _families(source) == {}
 
@@ -58,41 +70,42 @@ def test_static_leaves_legitimate_and_harmless_code_alone(source: str) -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("x = eval('1')", "eval()"),
+        ("x = eval('1')", "eval"),
         ("import torch\nf = getattr(torch.linalg, 'eig' + 'h')", "computed attribute name"),
+        ("import torch\ng = getattr\nf = g(torch.linalg, 'eigh')", "getattr under another name"),
+        ("import operator\nf = operator.attrgetter('linalg.eigh')", "operator.attrgetter"),
+        ("import pkgutil\nf = pkgutil.resolve_name('torch.linalg:eigh')", "resolve_name"),
+        ("import logging\nlogging.os.write(1, b'x')", "logging.os.write"),
+        ("import os\nm = os.sys.modules", "os.sys.modules"),
         ("import sys\nframe = sys._getframe(0)", "sys._getframe"),
         ("import ctypes", "imports ctypes"),
-        ("import gc", "imports gc"),
+        ("import gc\nobjects = gc.get_objects()", "gc.get_objects"),
         ("import sys\nm = sys.modules", "sys.modules"),
         ("def g():\n    pass\nc = g.__closure__", "__closure__"),
         ("import torch\ntorch._C._set_grad_enabled(True)", "torch._C"),
         ("import os\nos.write(1, b'x')", "os.write"),
         ("from torch.utils._python_dispatch import TorchDispatchMode", "_python_dispatch"),
-        ("import builtins\nbuiltins.abs = None", "imports builtins"),
-        ("data = open(5, 'w')", "open()"),
-        ("open('../../gradebook.db', 'r+b')", "for writing"),
-        ("import pathlib\npathlib.Path('x').write_text('y')", "imports pathlib"),
-        ("p = '/proc/self/fd/5'", "/proc/self/fd/5"),
-        ("import torch\nf = torch.compile(lambda x: x)", "torch.compile"),
+        ("data = open(5, 'w')", "file descriptor"),
+        ("p = open('/proc/self/fd/5')", "/proc/self/fd/5"),
     ],
 )
-def test_static_reports_tampering_anywhere(source: str, expected: str) -> None:
+def test_static_names_suspicious_constructs_for_review(source: str, expected: str) -> None:
     report = analyze([source], [])
-    assert any(expected in t for t in report.tampering), report.tampering
+    assert any(expected in t for t in report.suspicious), report.suspicious
 
 
-def test_static_autograd_is_per_function() -> None:
+def test_static_reachability_follows_helpers_not_shadowing_locals() -> None:
     source = (
         "import torch\n"
-        "def helper(loss):\n    loss.backward()\n"
-        "def gradients(x):\n    return helper(x)\n"
-        "def train(x):\n    x.requires_grad_(True)\n    torch.autograd.grad(x.sum(), x)\n"
-        "def forward(x):\n    return x * 2\n"
+        "def lam(A):\n    return torch.linalg.eigvalsh(A)[-1]\n"
+        "def uses(A):\n    return lam(A)\n"
+        "def shadows(A):\n    lam = A.sum()\n    return lam\n"
+        "def backward_style(x):\n    x.backward()\n    return x.grad\n"
     )
-    report = analyze([source], ["gradients", "train", "forward"])
-    assert any(f == "autograd" for f, _ in report.findings("gradients"))
-    assert any(f == "autograd" for f, _ in report.findings("train"))
-    assert report.findings("forward") == []
+    report = analyze([source], ["uses", "shadows", "backward_style"])
+    assert report.findings("uses") == [("spectral", "calls torch.linalg.eigvalsh")]
+    assert report.findings("shadows") == []
+    assert report.findings("backward_style") == []  # autograd is the runtime's business
 
 
 def test_ipython_syntax_is_neutralised_not_dropped() -> None:
@@ -279,6 +292,125 @@ def test_exits_and_timeouts_do_not_break_the_next_call(student) -> None:
         student.call("exits", 1.0)
     assert math.isnan(student.call("nan_value", 0.0))
     assert student.call("noisy", 2.5) == 2.5
+
+
+ROUTES = [
+    "import torch, numpy as np, operator, pkgutil\nfrom logging import threading",
+    """
+def column_norm(A, k):
+    v = torch.ones(A.shape[0], 1, dtype=A.dtype)  # (d, 1)
+    for _ in range(k):
+        w = A @ v
+        v = w / torch.linalg.norm(w, ord=2)  # the matrix 2-norm of a column: its length
+    return (v.T @ A @ v).squeeze()
+
+def numpy_column_norm(A):
+    return float(np.linalg.norm(np.ones((A.shape[0], 1)), 2))
+
+def sklearn_svd(A):
+    from sklearn.utils.extmath import randomized_svd
+    return float(randomized_svd(A.numpy(), 1, random_state=0)[1][0])
+
+def attrgetter_route(A):
+    return operator.attrgetter("linalg.eigvalsh")(torch)(A)[-1]
+
+def resolve_route(A):
+    return pkgutil.resolve_name("numpy.linalg:eigvalsh")(A.numpy())[-1]
+
+def thread_route(A):
+    out = {}
+    worker = threading.Thread(target=lambda: out.update(v=torch.linalg.eigvalsh(A)[-1]))
+    worker.start()
+    worker.join()
+    return out["v"]
+
+def replaces_trap(A):
+    np.linalg._umath_linalg.eigh_lo = len
+    return 1.0
+
+def leaks(A):
+    raise ValueError(repr(A.tolist()))
+""",
+    "%%writefile helper.py\ndef triple(x):\n    return 3 * x\n",
+    "%run helper.py\ndisplay(triple(2))",
+    "import time\ndef defined_before(x):\n    return x\nwhile True:\n    time.sleep(0.1)\n"
+    "def defined_after(x):\n    return -x\nnot_a_definition = 1",
+    "def slow_cell_function(x):\n    return x\nwhile True:\n    pass",
+]
+ROUTE_FUNCTIONS = (
+    "column_norm", "numpy_column_norm", "sklearn_svd", "attrgetter_route", "resolve_route",
+    "thread_route", "replaces_trap", "leaks", "triple", "defined_before", "defined_after",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def routes():
+    cells = [neutralise_ipython(c) for c in ROUTES]
+    problemset = types.SimpleNamespace(
+        FUNCTIONS=ROUTE_FUNCTIONS, FORBIDDEN={"*": ("spectral",)}
+    )  # fmt: skip
+    with SandboxStudent(cells, problemset, analyze(cells, ROUTE_FUNCTIONS), cell_timeout=3) as s:
+        yield s
+
+
+def test_matrix_norms_of_a_column_are_vector_norms(routes) -> None:
+    A = torch.diag(torch.tensor([3.0, 1.0, 2.0], dtype=torch.float64))
+    assert abs(routes.call("column_norm", A, 60).item() - 3.0) < 1e-9
+    assert abs(routes.call("numpy_column_norm", A) - 3**0.5) < 1e-12
+    assert routes.shortcuts("column_norm") == routes.shortcuts("numpy_column_norm") == []
+
+
+@pytest.mark.parametrize(
+    ("function", "seen"),
+    [
+        ("sklearn_svd", "scipy.linalg.svd"),  # the notebook never spells "scipy"
+        ("attrgetter_route", "torch.linalg.eigvalsh"),
+        ("resolve_route", "numpy.linalg.eigvalsh"),
+    ],
+)
+def test_no_library_or_lookup_route_escapes_the_traps(routes, function: str, seen: str) -> None:
+    with pytest.raises(ShortcutError, match=seen.replace(".", r"\.")):
+        routes.call(function, torch.eye(3, dtype=torch.float64), timeout=60)  # sklearn loads
+
+
+def test_threads_fail_with_a_clear_message(routes) -> None:
+    with pytest.raises(StudentError, match="starting a thread is not possible while grading"):
+        routes.call("thread_route", torch.eye(3, dtype=torch.float64))
+    assert "thread_route calls torch.linalg.eigvalsh" in routes.review(["thread_route"])
+
+
+def test_a_replaced_trap_is_proof(routes) -> None:
+    with pytest.raises(ShortcutError, match="replaced numpy.linalg._umath_linalg.eigh_lo"):
+        routes.call("replaces_trap", torch.eye(2))
+    assert routes.call("numpy_column_norm", torch.eye(2)) == 2**0.5  # a fresh, intact sandbox
+
+
+def test_exception_text_cannot_carry_hidden_inputs(routes) -> None:
+    A = torch.arange(36.0, dtype=torch.float64).reshape(6, 6)
+    with pytest.raises(StudentError) as raised:
+        routes.call("leaks", A)
+    assert "35.0" not in str(raised.value) and "…" in str(raised.value)
+
+
+def test_the_sandbox_is_fair_to_notebook_habits(routes) -> None:
+    assert routes.call("triple", 2) == 6  # %%writefile + %run
+    assert routes.call("defined_before", 1) == 1  # kept: before the slow statement
+    assert routes.call("defined_after", 1) == -1  # kept: a definition after it
+    assert not routes.has_function("not_a_definition")
+    errors = routes.cell_errors
+    slow = "cell 5 did not finish within 3 s (line 4 was still running); the definitions in it"
+    assert f"{slow} were kept" in errors
+
+
+def test_a_missing_function_says_why() -> None:
+    cells = ["x = 1", "import time\ntime.sleep(60)\ndef late(x):\n    return x"]
+    problemset = types.SimpleNamespace(FUNCTIONS=("late",), FORBIDDEN={})
+    with SandboxStudent(cells, problemset, StaticReport(), cell_timeout=2) as student:
+        assert student.call("late", 1) == 1  # a definition after the slow statement is kept
+    cells = ["def other():\n    pass", "import time\nlate = (time.sleep(60), 1)"]
+    with SandboxStudent(cells, problemset, StaticReport(), cell_timeout=2) as student:
+        with pytest.raises(StudentError, match="late is not defined: cell 2 did not finish"):
+            student.call("late", 1)
 
 
 ESCAPE = """
@@ -474,18 +606,49 @@ def test_replies_echo_their_request() -> None:
         assert box._seq == 3
 
 
-def test_grade_cells_turns_tampering_into_zero_for_every_part() -> None:
-    def never(student):
-        raise AssertionError("checks must not run when tampering is found")
+def test_static_suspicion_is_graded_on_numbers_and_sent_for_review() -> None:
+    """A zero needs proof: what static analysis suspects, the runtime did not see, so the part
+    gets its points and the verdict carries review evidence."""
+
+    def right(student):
+        assert student.call("f", torch.eye(2)) == 1.0
 
     problemset = types.SimpleNamespace(
         FUNCTIONS=("f",),
-        FORBIDDEN={},
-        CHECKS=[Check("a", 2, "a", never), Check("b", 1, "b", never)],
+        FORBIDDEN={"f": ("spectral",)},
+        CHECKS=[Check("a", 2, "a", right)],
     )
-    verdicts = grade_cells(["import ctypes\ndef f():\n    return 1"], problemset)
-    assert [(v.grade_id, v.score) for v in verdicts] == [("a", 0.0), ("b", 0.0)]
-    assert all("imports ctypes" in v.message for v in verdicts)
+    cells = [
+        "import ctypes, torch\n"
+        "def f(A):\n    if A.sum() < 0:\n        return torch.linalg.eigvalsh(A)[-1]\n"
+        "    return 1.0"
+    ]
+    (verdict,) = grade_cells(cells, problemset)
+    assert (verdict.score, verdict.message) == (2.0, "passed: a")
+    assert "f calls torch.linalg.eigvalsh, which did not run while grading" in verdict.review
+    assert "imports ctypes" in verdict.review
+
+
+def test_a_shortcut_seen_at_runtime_costs_the_part_without_review() -> None:
+    def check(student):
+        student.call("f", torch.eye(2, dtype=torch.float64))
+
+    problemset = types.SimpleNamespace(
+        FUNCTIONS=("f",), FORBIDDEN={"f": ("spectral",)}, CHECKS=[Check("a", 2, "a", check)]
+    )
+    cells = ["import torch\nspectrum = torch.linalg.eigvalsh\ndef f(A):\n    return spectrum(A)"]
+    (verdict,) = grade_cells(cells, problemset)
+    assert verdict.score == 0.0 and verdict.review == ""
+    assert "calls torch.linalg.eigvalsh" in verdict.message
+
+
+def test_feedback_text_from_the_student_is_short_and_carries_no_numbers() -> None:
+    from coursekit.verdicts.sandbox import student_text
+
+    secret = repr(torch.arange(40.0).reshape(5, 8).tolist())
+    text = student_text(f"ValueError: {secret} and 1, 2, 3")
+    assert "…" in text and "7.0" not in text and text.endswith("1, 2, 3")
+    assert len(student_text("x" * 1000)) == 160
 
 
 def test_grading_failure_partial_credit() -> None:

@@ -10,8 +10,10 @@ it can muddle its own explanation):
   in-kernel guard's events (writes outside the folder, output over the cap);
 * nbgrader's own log, when autograding failed (a dead kernel, an unreadable notebook).
 
-``status`` is ``ok`` (graded, nothing to report), ``problem`` (graded as far as possible, with
-the reason) or ``error`` (nbgrader could not grade it: every part scores 0).
+``status`` is ``ok`` (graded, nothing to report), ``review`` (graded on its results, and a person
+should look at the parts named in the reason: the trusted verdicts saw something they could not
+confirm, see ``coursekit.verdicts.nbgrader_glue.FlagReviews``), ``problem`` (graded as far as
+possible, with the reason) or ``error`` (nbgrader could not grade it: every part scores 0).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ SAFE_EXECUTE_STOP = re.compile(r"The kernel stopped while executing the notebook
 # Which process of a fork bomb meets the limit first, and whether the watchdog or the limit
 # stops it, is a race: the reason says only what is certain.
 FORK_BOMB = "fork bomb: stopped at the process limit (the extra processes were killed)"
+REVIEW_MARKER = "[review]"  # nbgrader_glue.REVIEW_MARKER (not imported: batch stays nbgrader-light)
 MEMORY_MARKERS = ("MemoryError", "can't allocate memory", "Cannot allocate memory", "failed to map")
 
 
@@ -65,9 +68,12 @@ def notebook_findings(path: Path, timeout: int) -> list[Finding]:
     except (OSError, json.JSONDecodeError):
         return []
     found: dict[str, list[str]] = {}
+    reviews: list[Finding] = []
     for index, cell in enumerate(notebook.get("cells", [])):
         for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
             text = str(output.get("text"))
+            if output.get("output_type") == "stream" and text.startswith(REVIEW_MARKER):
+                reviews.append(_review_finding(index, cell, text))
             if output.get("output_type") == "stream" and KERNEL_STOPPED in text:
                 if "Timeout" not in text:  # a time-out is reported as such, from its error
                     found.setdefault("kernel_stopped", []).append(_cell_label(index, cell))
@@ -87,7 +93,14 @@ def notebook_findings(path: Path, timeout: int) -> list[Finding]:
     }
     return [
         Finding(kind, messages[kind].format(cells=_join(cells))) for kind, cells in found.items()
-    ]
+    ] + reviews
+
+
+def _review_finding(index: int, cell: dict, text: str) -> Finding:
+    """The finding "review cell 7 (power_method_float64): <evidence>" from a review note."""
+    evidence = text.removeprefix(REVIEW_MARKER).strip().rstrip(".")
+    evidence = evidence.split("could not observe everything:", 1)[-1].strip()
+    return Finding("review", f"review {_cell_label(index, cell)}: {evidence[:300]}")
 
 
 def _join(items: list[str], limit: int = 2) -> str:
@@ -209,12 +222,14 @@ def summarize(findings: list[Finding], graded: bool) -> tuple[str, str]:
     if not findings and graded:
         return "ok", ""
     ordered = sorted(findings, key=lambda f: not f.fatal)
-    first_of_kind = {}
-    for finding in ordered:  # one message per kind: the fatal one when there is one
-        first_of_kind.setdefault(finding.kind, finding)
-    unique = list(dict.fromkeys(f.message for f in first_of_kind.values()))
+    first_of_kind: dict[str, Finding] = {}
+    for finding in ordered:  # one message per kind (the fatal one when there is one)...
+        if finding.kind != "review":
+            first_of_kind.setdefault(finding.kind, finding)
+    reviews = [f for f in ordered if f.kind == "review"]  # ...except reviews: one per part
+    unique = list(dict.fromkeys(f.message for f in [*reviews, *first_of_kind.values()]))
     reason = "; ".join(unique) if unique else "nbgrader could not grade it"
     if not graded:
         reason += " (scored 0)" if "scored 0" not in reason else ""
         return "error", reason
-    return "problem", reason
+    return ("review" if reviews else "problem"), reason

@@ -4,6 +4,10 @@ Pipeline (one sandbox process per notebook, checks in ``CHECKS`` order)::
 
     student_cells(nb, locked)  ->  static.analyze  ->  SandboxStudent  ->  Check.run  ->  Verdict
 
+A zero needs proof: a part loses points for a forbidden routine only when the runtime traps saw
+it run during the part's calls (or the observation itself was disturbed). What static analysis
+sees without such proof is graded on its numbers and goes to a person (``Verdict.review``).
+
 ``student_cells`` keeps the code the student controls (answer cells, cells they added) and the
 instructor's read-only setup cells (imports, helpers that do not call the graded functions); it
 drops graded tests, visible tests, and copies of them whose nbgrader metadata was stripped.
@@ -19,7 +23,7 @@ import traceback
 from collections.abc import Iterable, Sequence
 from types import ModuleType
 
-from coursekit.verdicts.checks import GradingFailure, Verdict
+from coursekit.verdicts.checks import Check, GradingFailure, ShortcutError, Verdict
 from coursekit.verdicts.sandbox import SandboxStudent
 from coursekit.verdicts.static import analyze
 
@@ -94,13 +98,6 @@ def grade_cells(cells: Sequence[str], problemset: ModuleType, seed: int = 0) -> 
     ``seed`` seeds the hidden inputs (``checks.Student.seed``; see ``verdicts.seeds``)."""
     report = analyze(cells, problemset.FUNCTIONS)
     checks = problemset.CHECKS
-    if report.tampering:
-        message = (
-            f"Your notebook {'; '.join(report.tampering)}. The grader cannot trust results from "
-            "code that inspects or patches the interpreter or the grader, so no part is awarded. "
-            "Remove it and submit again."
-        )
-        return [Verdict(c.grade_id, float(c.points), 0.0, message) for c in checks]
     verdicts = []
     with SandboxStudent(cells, problemset, report) as student:
         student.seed = seed
@@ -109,13 +106,21 @@ def grade_cells(cells: Sequence[str], problemset: ModuleType, seed: int = 0) -> 
     return verdicts
 
 
-def _run_check(check, student) -> Verdict:
+def _run_check(check: Check, student: SandboxStudent) -> Verdict:
+    """One check's verdict. A proven shortcut (``ShortcutError``) needs no review; any other
+    outcome carries the review evidence about the functions the check called."""
     points = float(check.points)
+    student.take_called()
     try:
         check.run(student)
-    except GradingFailure as failure:
+    except ShortcutError as failure:
+        student.take_called()
         score = round(points * failure.score_fraction, 6)
         return Verdict(check.grade_id, points, score, str(failure))
+    except GradingFailure as failure:
+        score = round(points * failure.score_fraction, 6)
+        review = student.review(student.take_called())
+        return Verdict(check.grade_id, points, score, str(failure), review)
     except Exception as exc:  # noqa: BLE001  (a grader bug must not crash the whole run)
         log.error("grader error in %s:\n%s", check.grade_id, traceback.format_exc())
         return Verdict(
@@ -125,4 +130,5 @@ def _run_check(check, student) -> Verdict:
             f"The grader hit an internal error ({type(exc).__name__}) on this part; "
             "please tell your instructor.",
         )
-    return Verdict(check.grade_id, points, points, f"passed: {check.description}")
+    review = student.review(student.take_called())
+    return Verdict(check.grade_id, points, points, f"passed: {check.description}", review)

@@ -18,6 +18,9 @@ exact lists ``nbgrader_config.py`` installs. Compared with nbgrader 0.9.6's defa
   with the verdict: a short stdout line when passed, one error output carrying only the message
   when failed. ``SaveAutoGrades`` scores from those outputs, so in-kernel tampering, fake prints,
   and warnings on stderr cannot change a score.
+- ``FlagReviews`` (right after ``SaveAutoGrades``): a verdict with review evidence (static
+  analysis saw something the runtime traps did not confirm) keeps its automatic score, shows a
+  non-accusing note in the cell, and its grade is flagged ``needs_manual_grade`` in the gradebook.
 - ``HideHiddenTests`` (feedback, first): removes hidden-test regions from the feedback and cuts
   tracebacks of graded cells down to their message.
 """
@@ -52,6 +55,7 @@ __all__ = [
     "AUTOGRADE",
     "AUTOGRADE_SANITIZE",
     "FEEDBACK",
+    "FlagReviews",
     "HideHiddenTests",
     "RestoreCellMetadata",
     "SafeExecute",
@@ -243,6 +247,11 @@ class TrustedVerdicts(NbGraderPreprocessor):
     passed_prefix = Unicode("✔ ", help="Printed before the description of a passed part.").tag(
         config=True
     )
+    review_note = Unicode(
+        "your instructor will also look at this part (the score above comes from your results "
+        "and this note does not lower it), because the grader could not observe everything",
+        help="Student-facing words before the review evidence of a part.",
+    ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
         job = (
@@ -261,12 +270,20 @@ class TrustedVerdicts(NbGraderPreprocessor):
         for grade_id in by_id.keys() - present:
             cell = self._restored_cell(grade_id, job["sources"], job["grades"], by_id[grade_id])
             nb.cells.append(cell)
+        resources[REVIEW_KEY] = {v.grade_id: v.review for v in verdicts if v.review}
         score = sum(v.score for v in verdicts)
         total = sum(v.points for v in verdicts)
         self.log.info("Trusted verdicts for %s: %g / %g", job["id"], score, total)
         return nb, resources
 
     def _outputs(self, verdict) -> list:
+        note = []
+        if verdict.review:
+            text = f"{REVIEW_MARKER} {self.review_note}: {verdict.review}.\n"
+            note = [from_dict({"output_type": "stream", "name": "stdout", "text": text})]
+        return self._score_outputs(verdict) + note
+
+    def _score_outputs(self, verdict) -> list:
         if verdict.passed:
             text = verdict.message.removeprefix("passed: ")
             return [from_dict({"output_type": "stream", "name": "stdout",
@@ -316,6 +333,34 @@ class TrustedVerdicts(NbGraderPreprocessor):
         return cell
 
 
+REVIEW_KEY = "coursekit_review"  # resources key: {grade_id: evidence} set by TrustedVerdicts
+REVIEW_MARKER = "[review]"  # starts the review note in a graded cell's outputs (batch.reasons)
+
+
+class FlagReviews(NbGraderPreprocessor):
+    """After ``SaveAutoGrades``: flag each graded cell whose verdict carries review evidence for
+    manual grading (``Grade.needs_manual_grade``), keeping its automatic score.
+
+    ``SaveAutoGrades`` clears the flag of every cell it scores; formgrader then lists these
+    submissions as needing manual grading, and a manual score, if given, overrides the auto one.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
+        review = resources.get(REVIEW_KEY) or {}
+        if not review:
+            return nb, resources
+        meta = resources["nbgrader"]
+        with Gradebook(meta["db_url"]) as gb:
+            for grade_id in review:
+                grade = gb.find_grade(
+                    grade_id, meta["notebook"], meta["assignment"], meta["student"]
+                )
+                grade.needs_manual_grade = True
+            gb.db.commit()
+        self.log.info("Flagged for review: %s", ", ".join(sorted(review)))
+        return nb, resources
+
+
 class HideHiddenTests(NbGraderPreprocessor):
     """Feedback without leaks: drop hidden-test regions and graded-cell tracebacks."""
 
@@ -360,6 +405,7 @@ AUTOGRADE = [
     LimitOutput,
     TrustedVerdicts,
     SaveAutoGrades,
+    FlagReviews,
     AssignLatePenalties,
     CheckCellMetadata,
 ]

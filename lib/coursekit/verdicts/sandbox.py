@@ -17,6 +17,7 @@ import importlib.util
 import json
 import os
 import pickle
+import re
 import secrets
 import select
 import shutil
@@ -30,6 +31,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -465,16 +467,68 @@ def decode(value: dict) -> Any:
 
 # ----------------------------------------------------------------------------- the student
 
+STUDENT_TEXT = 160  # characters of student-controlled text (exception messages) in feedback
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER_RUN = re.compile(rf"{_NUMBER}(?:[\s,;:\[\]()]+{_NUMBER}){{3,}}")
+
+
+def student_text(text: str, limit: int = STUDENT_TEXT) -> str:
+    """Student-controlled text made safe for feedback: runs of more than three numbers become
+    "…" (an exception message cannot carry a hidden input out), and it is cut to ``limit``."""
+    text = _NUMBER_RUN.sub("…", str(text))
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """One top-level statement of a cell: its index, first line, and whether it only defines."""
+
+    index: int | None  # None: the whole cell (it does not parse; the child reports why)
+    line: int
+    definition: bool
+
+
+def _statements(source: str) -> list[_Statement]:
+    try:
+        body = ast.parse(source).body
+    except (SyntaxError, ValueError):
+        return [_Statement(None, 1, False)]
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+    return [_Statement(i, node.lineno, isinstance(node, kinds)) for i, node in enumerate(body)]
+
+
+def _defining_cell(cells: Sequence[str], function: str) -> int | None:
+    """Index of the last cell that defines ``function`` at top level (by ``def`` or ``=``)."""
+    found = None
+    for index, source in enumerate(cells):
+        try:
+            body = ast.parse(source).body
+        except (SyntaxError, ValueError):
+            continue
+        for node in body:
+            names = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef)) else []
+            if isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+            if function in names:
+                found = index
+    return found
+
 
 class SandboxStudent:
     """``checks.Student`` backed by one sandbox process (restarted only when needed).
+
+    A part loses points for a forbidden routine only when the runtime traps saw it run during a
+    call of that function (``ShortcutError``); static findings become review evidence
+    (``review``). Cells run one top-level statement at a time, as a kernel would, so a slow
+    experiment after a ``def`` does not lose the function: a statement that takes longer than
+    what is left of the cell's ``cell_timeout`` (or kills the process) is skipped from then on,
+    and the cell's definitions after it still run.
 
     Args:
         cells: The student's code cells, in notebook order (magics already neutralised).
         problemset: The problem-set module (for ``FORBIDDEN``).
         report: Static analysis of ``cells`` (``static.analyze``).
-        cell_timeout: Seconds allowed per cell; a cell that takes longer (or kills the process)
-            is skipped from then on, and reported in ``cell_errors``.
+        cell_timeout: Seconds allowed per cell.
     """
 
     def __init__(
@@ -485,59 +539,82 @@ class SandboxStudent:
         cell_timeout: float = 30.0,
     ) -> None:
         self.cells = list(cells)
+        self.statements = [_statements(source) for source in self.cells]
         self.problemset = problemset
         self.report = report
         self.cell_timeout = cell_timeout
-        self._sandbox: Sandbox | None = None
-        self._skip: dict[int, str] = {}
-        self._cell_errors: dict[int, str] = {}
-        self._runtime: dict[str, list[tuple[str, str]]] = {}
-        self._defined: dict[str, bool] = {}
+        self.seed = 0
         self.starts = 0
+        self._sandbox: Sandbox | None = None
+        self._skip: dict[tuple[int, int | None], str] = {}  # statements that hung or crashed
+        self._cell_errors: dict[int, str] = {}
+        self._runtime: dict[str, list[tuple[str, str]]] = {}  # what the traps saw, per function
+        self._defined: dict[str, bool] = {}
+        self._called: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------
     def _boot(self) -> Sandbox:
         if self._sandbox is not None and self._sandbox.alive:
             return self._sandbox
-        for _ in range(len(self.cells) + 2):
+        for _ in range(sum(len(s) for s in self.statements) + 2):
             self.starts += 1
             sandbox = Sandbox()
             try:
-                if self.report.mentions_scipy:
-                    sandbox.request({"op": "scipy"}, timeout=60.0)
                 self._cell_errors = {}
-                for index, source in enumerate(self.cells):
-                    if index in self._skip:
-                        continue
-                    self._run_cell(sandbox, index, source)
+                for index in range(len(self.cells)):
+                    self._run_cell(sandbox, index)
                 names = list(self.problemset.FUNCTIONS)
                 reply = sandbox.request({"op": "defined", "names": names}, timeout=30.0)
                 self._defined = {n: bool(v) for n, v in reply["defined"].items()}
             except _CellKilled:
+                sandbox.close()
                 continue
             self._sandbox = sandbox
             return sandbox
         raise StudentError("the grader could not run your notebook's code (it kept crashing)")
 
-    def _run_cell(self, sandbox: Sandbox, index: int, source: str) -> None:
+    def _run_cell(self, sandbox: Sandbox, index: int) -> None:
+        """Run a cell statement by statement; stop at its first error, as a kernel does."""
+        deadline = time.monotonic() + self.cell_timeout
+        slow = any(key[0] == index for key in self._skip)
+        for statement in self.statements[index]:
+            key = (index, statement.index)
+            if key in self._skip:
+                continue
+            if slow and not statement.definition:
+                continue  # after a statement that hung: keep the definitions only
+            remaining = max(deadline - time.monotonic(), 1.0)
+            if not self._run_statement(sandbox, index, statement, remaining):
+                return
+
+    def _run_statement(
+        self, sandbox: Sandbox, index: int, statement: _Statement, timeout: float
+    ) -> bool:
+        """Run one statement; False if the cell stops here (an error)."""
         label = f"cell {index + 1}"
-        request = {"op": "exec", "index": index, "source": source, "filename": f"<{label}>"}
+        request = {"op": "exec", "index": index, "source": self.cells[index],
+                   "filename": f"<{label}>", "stmt": statement.index}  # fmt: skip
+        where = f" (line {statement.line} was still running)" if statement.index is not None else ""
+        kept = "; the definitions in it were kept" if len(self.statements[index]) > 1 else ""
+        key = (index, statement.index)
         try:
-            reply = sandbox.request(request, timeout=self.cell_timeout)
+            reply = sandbox.request(request, timeout=timeout)
         except SandboxTimeout:
-            self._skip[index] = f"{label} did not finish within {self.cell_timeout:g} s"
+            self._skip[key] = f"{label} did not finish within {self.cell_timeout:g} s{where}{kept}"
             raise _CellKilled from None
         except SandboxCrashed:
-            self._skip[index] = f"{label} stopped the grading process"
+            self._skip[key] = f"{label} stopped the grading process{where}{kept}"
             raise _CellKilled from None
         if reply.get("tampered"):
-            self._skip[index] = f"{label} changed torch's override machinery"
-            self._cell_errors[index] = self._skip[index]
-            return
+            text = student_text(str(reply["tampered"]))
+            self._skip[key] = f"{label} {text}; the grader skipped that statement"
+            raise _CellKilled
         if "error" in reply:
             err = reply["error"]
-            text = f"{label} raised {err['type']}: {err['message']}"
+            text = f"{label} raised {student_text(err['type'], 60)}: {student_text(err['message'])}"
             self._cell_errors[index] = text.rstrip(": ")
+            return False
+        return True
 
     def close(self) -> None:
         if self._sandbox is not None:
@@ -555,7 +632,8 @@ class SandboxStudent:
     def cell_errors(self) -> list[str]:
         self._boot()
         errors = dict(self._cell_errors)
-        errors.update(self._skip)
+        for (index, _), text in self._skip.items():
+            errors.setdefault(index, text)
         return [errors[i] for i in sorted(errors)]
 
     def has_function(self, function: str) -> bool:
@@ -571,24 +649,35 @@ class SandboxStudent:
         return tuple(dict.fromkeys(ALWAYS + banned_families(self.problemset, function)))
 
     def findings(self, function: str) -> list[tuple[str, str]]:
-        """All (family, text) observed for ``function``: static, then runtime, deduplicated."""
-        items = self.report.findings(function) + self._runtime.get(function, [])
-        return list(dict.fromkeys(items))
+        """What the runtime traps saw during the calls of ``function`` so far (every family)."""
+        return list(self._runtime.get(function, []))
 
     def shortcuts(self, function: str) -> list[str]:
+        """Forbidden routines the runtime traps saw running during calls of ``function``."""
         banned = self.banned(function)
         return [text for family, text in self.findings(function) if family in banned]
 
-    def _raise_if_shortcut(self, function: str) -> None:
-        banned = self.banned(function)
-        hits = [(fam, text) for fam, text in self.findings(function) if fam in banned]
-        if hits:
-            family, _ = hits[0]
-            texts = "; ".join(dict.fromkeys(text for _, text in hits))
-            raise ShortcutError(
-                f"{function} {texts}. This exercise does not allow code that "
-                f"{FAMILIES[family]}{_hint(self.problemset, family)}"
-            )
+    def take_called(self) -> list[str]:
+        """The functions called since the last ``take_called`` (one check's worth)."""
+        called, self._called = list(dict.fromkeys(self._called)), []
+        return called
+
+    def review(self, functions: Sequence[str]) -> str:
+        """Evidence for a person about ``functions``: forbidden routines static analysis sees
+        in them (or their helpers) that never ran while grading, and the notebook's constructs
+        that could hide a routine from the traps. Empty when there is nothing to look at."""
+        items = []
+        for function in functions:
+            banned = self.banned(function)
+            seen = {family for family, _ in self._runtime.get(function, [])}
+            for family, text in self.report.per_function.get(function, []):
+                if family in banned and family not in seen:
+                    items.append(f"{function} {text}, which did not run while grading")
+        if functions:
+            items += [f"the notebook {text}" for text in self.report.suspicious]
+        items = list(dict.fromkeys(items))
+        more = f"; and {len(items) - 4} more" if len(items) > 4 else ""
+        return "; ".join(items[:4]) + more
 
     def call(
         self,
@@ -599,20 +688,39 @@ class SandboxStudent:
         return_args: bool = False,
         **kwargs: Any,
     ) -> Any:
-        if not allow_shortcuts:
-            self._raise_if_shortcut(function)
         sandbox = self._boot()
         if not self.has_function(function):
             raise StudentError(self._missing(function))
-        request = {
-            "op": "call",
-            "name": function,
-            "args": args,
-            "kwargs": kwargs,
-            "return_args": return_args,
-        }
+        self._called.append(function)
+        request = {"op": "call", "name": function, "args": args, "kwargs": kwargs,
+                   "return_args": return_args}  # fmt: skip
+        reply = self._request_call(sandbox, function, request, timeout)
+        seen = [(str(family), str(text)) for family, text in reply.get("findings", [])]
+        runtime = self._runtime.setdefault(function, [])
+        runtime += [item for item in seen if item not in runtime]
+        if not allow_shortcuts:
+            self._raise_if_seen(function, seen)
+        if "error" in reply:
+            raise StudentError(_error_message(function, reply["error"]))
+        if "unreadable" in reply:
+            raise StudentError(
+                f"{function} returned {student_text(reply['unreadable'])}; return plain values "
+                "(a torch.Tensor, a Python float, or a tuple/list of them)"
+            )
+        value = decode(reply["value"])
+        return (value, decode(reply["args"])) if return_args else value
+
+    def _request_call(self, sandbox: Sandbox, function: str, request: dict, timeout: float) -> dict:
         try:
             reply = sandbox.request(request, timeout=timeout)
+        except _forged_reply() as exc:
+            self.close()
+            self._runtime.setdefault(function, []).append(("tampering", "forged a reply"))
+            raise ShortcutError(
+                f"{function} wrote to the grader's private channel while it ran (a forged "
+                "reply), so its result cannot be trusted and this part scores 0. Return your "
+                "result from the function instead."
+            ) from exc
         except SandboxTimeout:
             self._sandbox = None
             raise StudentError(f"{function} did not return within {timeout:g} s") from None
@@ -623,46 +731,54 @@ class SandboxStudent:
             ) from None
         if reply.get("tampered"):
             self.close()
+            text = student_text(str(reply["tampered"]))
+            self._runtime.setdefault(function, []).append(("tampering", text))
             raise ShortcutError(
-                f"{function} changed torch's function or dispatch mode stack; the grader cannot "
-                "trust a result computed that way"
+                f"{function} {text}, so the grader cannot trust its result and this part "
+                "scores 0. Leave torch's modes and the libraries' routines as they are."
             )
-        runtime = self._runtime.setdefault(function, [])
-        for family, text in reply.get("findings", []):
-            if (family, text) not in runtime:
-                runtime.append((str(family), str(text)))
-        if not allow_shortcuts:
-            self._raise_if_shortcut(function)
-        if "error" in reply:
-            err = reply["error"]
-            message = f"{function} raised {err['type']}"
-            if err.get("message"):
-                message += f": {err['message']}"
-            if err.get("where"):
-                message += f" (at {err['where']})"
-            raise StudentError(message)
-        if "unreadable" in reply:
-            raise StudentError(
-                f"{function} returned {reply['unreadable']}; return plain values "
-                "(a torch.Tensor, a Python float, or a tuple/list of them)"
+        return reply
+
+    def _raise_if_seen(self, function: str, seen: list[tuple[str, str]]) -> None:
+        banned = self.banned(function)
+        hits = [(family, text) for family, text in seen if family in banned]
+        if hits:
+            family = hits[0][0]
+            texts = "; ".join(dict.fromkeys(student_text(text, 120) for _, text in hits[:3]))
+            raise ShortcutError(
+                f"{function} {texts} while grading. This exercise does not allow code that "
+                f"{FAMILIES[family]}{_hint(self.problemset, family)}"
             )
-        value = decode(reply["value"])
-        if return_args:
-            return value, decode(reply["args"])
-        return value
 
     def _missing(self, function: str) -> str:
-        message = (
-            f"{function} is not defined: define it with `def {function}(...)` in the answer cell"
-        )
+        message = f"{function} is not defined"
+        cell = _defining_cell(self.cells, function)
+        problems = {i: t for (i, _), t in self._skip.items()} | self._cell_errors
+        if cell is not None and cell in problems:
+            return f"{message}: {problems[cell]}, before it defined {function}"
+        message += f": define it with `def {function}(...)` in the answer cell"
         errors = self.cell_errors
-        if errors:
-            message += f" (note: {errors[0]})"
-        return message
+        return message + (f" (note: {errors[0]})" if errors else "")
+
+
+def _error_message(function: str, err: dict) -> str:
+    message = f"{function} raised {student_text(err.get('type', '?'), 60)}"
+    if err.get("message"):
+        message += f": {student_text(err['message'])}"
+    if err.get("where"):
+        message += f" (at {student_text(err['where'], 120)})"
+    return message
+
+
+def _forged_reply() -> tuple[type[BaseException], ...]:
+    """The exception ``Sandbox`` raises for a reply that is not the child's own (when the wire
+    checks replies), or nothing."""
+    forged = globals().get("SandboxForged")
+    return (forged,) if isinstance(forged, type) and issubclass(forged, BaseException) else ()
 
 
 class _CellKilled(Exception):
-    """A cell hung or killed the sandbox; it has been added to the skip list."""
+    """A statement hung, killed the sandbox or changed its traps; it is now skipped."""
 
 
 def _hint(problemset: ModuleType, family: str) -> str:

@@ -82,6 +82,7 @@ class Traps:
         self.installed: dict[tuple[int, str], tuple[Any, Any]] = {}  # (id(owner), name) -> ...
         self.watched: list[tuple[str, Any, dict]] = []  # (label, live __dict__, snapshot)
         self.reference_dirs: tuple[str, ...] = ()
+        self.own_files: frozenset[str] = frozenset()  # the grader's modules loaded at setup
         self._seen_code: set[int] = set()
         self.function_mode, self.dispatch_mode = _modes(self)
 
@@ -112,6 +113,7 @@ class Traps:
         _neutralise_compile(self)
         _guard_mode_stacks(self)
         self.reference_dirs = _package_dirs(("fromscratch", "coursekit"))
+        self.own_files = _loaded_files("coursekit")
         from torch.overrides import TorchFunctionMode
         from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -166,28 +168,34 @@ class Traps:
         if id(code) in self._seen_code:
             return
         self._seen_code.add(id(code))
-        if code.co_filename.startswith(self.reference_dirs) and not _is_trap_file(code.co_filename):
+        filename = code.co_filename
+        if filename.startswith(self.reference_dirs) and filename not in self.own_files:
             module = frame.f_globals.get("__name__", "?")
             self.record("reference", f"uses {module}.{code.co_name}")
             self._seen_code.discard(id(code))  # record it again after the next reset
 
 
-def _is_trap_file(filename: str) -> bool:
-    return os.path.basename(filename) in ("traps.py", "sandbox_child.py", "jail.py")
+def _loaded_files(package: str) -> frozenset[str]:
+    """Source files of the modules of ``package`` already imported (the grader's own)."""
+    return frozenset(
+        getattr(module, "__file__", None) or ""
+        for name, module in list(sys.modules.items())
+        if name == package or name.startswith(package + ".")
+    )
 
 
 def _package_dirs(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The source folders of packages (found without importing them), as path prefixes."""
+    from importlib.util import find_spec
+
     dirs = []
     for name in names:
-        module = sys.modules.get(name)
-        if module is None:
-            try:
-                module = __import__(name)
-            except ImportError:
-                continue
-        for path in getattr(module, "__path__", []):
-            dirs.append(os.path.join(os.path.realpath(path), ""))
-            dirs.append(os.path.join(path, ""))
+        try:
+            spec = find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        for path in (spec.submodule_search_locations or []) if spec else []:
+            dirs += [os.path.join(os.path.realpath(path), ""), os.path.join(path, "")]
     return tuple(dict.fromkeys(dirs))
 
 
