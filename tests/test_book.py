@@ -25,6 +25,7 @@ CHAPTERS = [
     "06_autograd",
     "07_nn",
     "08_optim",
+    "09_classifier",
 ]
 
 
