@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 from fromscratch.tensors import (
     describe,
     element_offset,
+    gather,
     is_row_major,
+    reduced_shape,
     row_major_strides,
     shares_memory,
     view_strides,
@@ -175,3 +177,79 @@ def test_describe_leaf_and_nonleaf_and_transpose():
     assert dy["shape"] == (4, 3) and dy["strides"] == (1, 4) and dy["storage_offset"] == 0
     assert describe(torch.arange(10)[3:])["storage_offset"] == 3
     assert describe(torch.zeros(2, dtype=torch.float16))["dtype"] == torch.float16
+
+
+# --- indexing and reductions -----------------------------------------------------------------
+
+
+@st.composite
+def gather_cases(draw) -> tuple[torch.Tensor, int, torch.Tensor]:
+    """A (possibly non-contiguous) tensor, an axis, and a valid int64 index for gather."""
+    shape = draw(st.lists(st.integers(min_value=1, max_value=4), min_size=1, max_size=3))
+    t = random_tensor(tuple(shape), draw(seeds()), contiguous=draw(st.booleans()))
+    dim = draw(st.integers(min_value=-len(shape), max_value=len(shape) - 1))
+    axis = dim % len(shape)
+    index_shape = [
+        draw(st.integers(min_value=1, max_value=5))
+        if a == axis
+        else draw(st.integers(min_value=1, max_value=n))
+        for a, n in enumerate(shape)
+    ]
+    g = torch.Generator().manual_seed(draw(seeds()))
+    index = torch.randint(0, shape[axis], tuple(index_shape), generator=g)
+    return t, dim, index
+
+
+@given(gather_cases())
+def test_gather_matches_torch(case):
+    t, dim, index = case
+    ours = gather(t, dim, index)
+    assert torch.equal(ours, torch.gather(t, dim, index))
+    assert ours.data_ptr() != t.data_ptr()  # a copy, like torch.gather
+
+
+def test_gather_picks_one_entry_per_row():
+    scores = torch.arange(12.0).reshape(3, 4)  # (n, classes)
+    labels = torch.tensor([[3], [0], [2]])  # (n, 1)
+    assert gather(scores, 1, labels).flatten().tolist() == [3.0, 4.0, 10.0]
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        (torch.tensor([[0], [1]], dtype=torch.int32), "int64"),
+        (torch.tensor([0, 1]), "dimension"),
+        (torch.tensor([[0], [1], [0], [1]]), "larger than"),
+        (torch.tensor([[4], [0], [0]]), r"\[0, 4\)"),
+    ],
+)
+def test_gather_rejects_bad_indices_with_a_reason(index, message):
+    with pytest.raises(ValueError, match=message):
+        gather(torch.zeros(3, 4), 1, index)
+
+
+@given(
+    shape=st.lists(st.integers(min_value=1, max_value=4), min_size=0, max_size=4).map(tuple),
+    data=st.data(),
+)
+def test_reduced_shape_matches_torch_sum(shape, data):
+    t = torch.zeros(shape)
+    keepdim = data.draw(st.booleans())
+    axes = data.draw(st.lists(st.integers(min_value=0, max_value=max(len(shape) - 1, 0))))
+    dims = sorted(set(axes)) if shape else []
+    if dims:  # some axes, given as negative numbers half of the time
+        if data.draw(st.booleans()):
+            dims = [d - len(shape) for d in dims]
+        assert reduced_shape(shape, dims, keepdim) == tuple(t.sum(dim=dims, keepdim=keepdim).shape)
+    every = tuple(range(len(shape)))
+    expected = t.sum(dim=every, keepdim=True).shape if keepdim else t.sum().shape
+    assert reduced_shape(shape, None, keepdim) == tuple(expected)
+
+
+def test_reduced_shape_single_axis_and_errors():
+    assert reduced_shape((2, 3, 4), 1) == (2, 4)
+    assert reduced_shape((2, 3, 4), -1, keepdim=True) == (2, 3, 1)
+    with pytest.raises(ValueError, match="out of range"):
+        reduced_shape((2, 3), 2)
+    with pytest.raises(ValueError, match="twice"):
+        reduced_shape((2, 3), (1, -1))

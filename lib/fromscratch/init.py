@@ -1,12 +1,13 @@
 """Weight initialisation: how large the random starting weights must be, and why.
 
-A layer ``z = x @ w`` with independent zero-mean weights of variance ``Var(w)`` gives
+A layer ``z = x @ w.T`` (``w`` of shape ``(d_out, d_in)``, as in ``nn.Linear``) with independent
+zero-mean weights of variance ``Var(w)`` gives
 
-    Var(z_j) = n_in * Var(w) * E[x_i^2].
+    Var(z_j) = d_in * Var(w) * E[x_i^2].
 
 After a ReLU, ``E[relu(z)^2] = Var(z) / 2`` (z is symmetric about 0, and ReLU keeps the
 positive half), so from one layer to the next the variance is multiplied by
-``n_in * Var(w) / 2``. It stays constant exactly when ``Var(w) = 2 / n_in``: Kaiming (He)
+``d_in * Var(w) / 2``. It stays constant exactly when ``Var(w) = 2 / d_in``: Kaiming (He)
 initialisation. Any other scale multiplies the variance by the same factor at every layer, so
 it grows or shrinks geometrically with depth; :func:`activation_stats` measures this.
 
@@ -22,15 +23,15 @@ import torch
 _ACTIVATIONS = ("relu", "identity")
 
 
-def kaiming_std(n_in: int, gain: float = math.sqrt(2.0)) -> float:
-    """Standard deviation ``gain / sqrt(n_in)`` that keeps activations at a constant scale.
+def kaiming_std(d_in: int, gain: float = math.sqrt(2.0)) -> float:
+    """Standard deviation ``gain / sqrt(d_in)`` that keeps activations at a constant scale.
 
-    With the default ReLU gain ``sqrt(2)`` this is ``sqrt(2 / n_in)``: the variance
-    ``Var(w) = 2 / n_in`` makes the per-layer factor ``n_in * Var(w) / 2`` equal to 1. With
-    ``gain=1`` (no activation, or a linear network) it is ``1 / sqrt(n_in)``.
+    With the default ReLU gain ``sqrt(2)`` this is ``sqrt(2 / d_in)``: the variance
+    ``Var(w) = 2 / d_in`` makes the per-layer factor ``d_in * Var(w) / 2`` equal to 1. With
+    ``gain=1`` (no activation, or a linear network) it is ``1 / sqrt(d_in)``.
 
     Args:
-        n_in: fan-in, the number of inputs each output unit sums over (``d_in``).
+        d_in: fan-in, the number of inputs each output unit sums over.
         gain: the activation's gain; ``sqrt(2)`` for ReLU.
 
     Returns:
@@ -38,9 +39,9 @@ def kaiming_std(n_in: int, gain: float = math.sqrt(2.0)) -> float:
 
     Taught in: chapter 4, The forward pass.
     """
-    if n_in < 1:
-        raise ValueError(f"kaiming_std needs a fan-in n_in of at least 1, got {n_in}.")
-    return gain / math.sqrt(n_in)
+    if d_in < 1:
+        raise ValueError(f"kaiming_std needs a fan-in d_in of at least 1, got {d_in}.")
+    return gain / math.sqrt(d_in)
 
 
 def kaiming_normal(
@@ -52,9 +53,10 @@ def kaiming_normal(
 ) -> torch.Tensor:
     """A ``(d_in, d_out)`` weight matrix with entries drawn from ``N(0, 2 / d_in)``.
 
-    Rows-as-samples layout: the layer computes ``x @ w`` with ``x`` of shape ``(n, d_in)``,
-    so the fan-in is the number of rows of ``w``. (``nn.Linear`` stores the transpose,
-    ``(d_out, d_in)``, and its fan-in is the number of columns.)
+    This is the layout of the hand-written layers in ``fromscratch.layers``, which compute
+    ``x @ w``: the fan-in is the number of rows of ``w``. It is the transpose of the book's
+    notation and of ``nn.Linear``, whose weight is ``(d_out, d_in)`` (fan-in = columns); for
+    that layout use ``kaiming_normal(d_in, d_out).T`` or ``randn(d_out, d_in) * kaiming_std(d_in)``.
 
     Args:
         d_in: input features (fan-in).
@@ -87,7 +89,8 @@ def activation_stats(
 
     The stack has ``depth`` bias-free layers of shape ``(width, width)`` with weights drawn
     from ``N(0, std^2)``. The input ``x`` of shape ``(n, width)`` is standard normal. Layer
-    ``l`` computes the pre-activation ``z_l = h_{l-1} @ w_l`` and then ``h_l = act(z_l)``.
+    ``l`` computes the pre-activation ``z_l = h_{l-1} @ w_l.T`` (``w_l`` in ``nn.Linear``'s
+    ``(d_out, d_in)`` layout, the book's notation) and then ``h_l = act(z_l)``.
 
     Theory (see the module docstring): with ReLU, ``Var(z_l) = (width * std^2 / 2) *
     Var(z_{l-1})`` for ``l >= 2`` and ``Var(z_1) = width * std^2`` (the input is not a ReLU
@@ -121,8 +124,8 @@ def activation_stats(
     h = torch.randn(n, width, generator=generator, dtype=dtype)  # (n, width)
     stds = []
     for _ in range(depth):
-        w = torch.randn(width, width, generator=generator, dtype=dtype) * std
-        z = h @ w  # (n, width) @ (width, width) -> (n, width)
+        w = torch.randn(width, width, generator=generator, dtype=dtype) * std  # (d_out, d_in)
+        z = h @ w.T  # (n, width) @ (width, width) -> (n, width), as nn.Linear computes it
         stds.append(z.std().item())
         h = z.clamp(min=0) if activation == "relu" else z
     return stds

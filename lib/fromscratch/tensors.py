@@ -6,7 +6,8 @@ A tensor of shape ``(s_0, ..., s_{k-1})`` reads element ``(i_0, ..., i_{k-1})`` 
 
 of a one-dimensional storage. Everything in this module is that one formula, applied: which
 strides a fresh (row-major) tensor gets, when strides count as "contiguous", when a ``view``
-to a new shape can be expressed with strides at all, and when two tensors touch the same bytes.
+to a new shape can be expressed with strides at all, when two tensors touch the same bytes,
+and how ``gather`` reads its elements. ``reduced_shape`` states the shape rule of reductions.
 
 Taught in: chapter 1, Tensors.
 """
@@ -182,3 +183,99 @@ def shares_memory(a: torch.Tensor, b: torch.Tensor) -> bool:
     if a.numel() == 0 or b.numel() == 0:
         return False
     return not byte_addresses(a).isdisjoint(byte_addresses(b))
+
+
+def _normalise_dim(dim: int, ndim: int, name: str) -> int:
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional tensor, or a ValueError."""
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        raise ValueError(
+            f"{name}: dim={dim} is out of range for a tensor with {ndim} dimension(s); "
+            f"use a value from {-max(ndim, 1)} to {max(ndim, 1) - 1}."
+        )
+    return dim % max(ndim, 1)
+
+
+def gather(t: torch.Tensor, dim: int, index: torch.Tensor) -> torch.Tensor:
+    """``torch.gather`` by the stride formula: pick one element along ``dim`` per position.
+
+    The result has the shape of ``index``, and for every position ``i = (i_0, ..., i_{k-1})``
+
+        out[i] = t[i_0, ..., i_{dim-1}, index[i], i_{dim+1}, ..., i_{k-1}],
+
+    i.e. ``index`` replaces the coordinate along ``dim`` and every other coordinate is kept.
+    Each element is read straight from the storage at
+    ``storage_offset + sum_j src_j * stride_j`` (:func:`element_offset`), so non-contiguous
+    inputs work unchanged. The result is a new tensor (a copy), like ``torch.gather``'s.
+
+    Args:
+        t: the source tensor, any strides.
+        dim: the axis that ``index`` selects along (negative values count from the end).
+        index: an int64 tensor with as many dimensions as ``t``; along every axis other than
+            ``dim`` its size must not exceed ``t``'s, and its values must lie in
+            ``[0, t.shape[dim])``.
+
+    Returns:
+        A tensor of ``index.shape`` and ``t.dtype``.
+
+    Taught in: chapter 1, Tensors (section "Indexing and reductions").
+    """
+    dim = _normalise_dim(dim, t.dim(), "gather")
+    if index.dtype != torch.int64:
+        raise ValueError(f"gather: index must be an int64 tensor, got {index.dtype}.")
+    if index.dim() != t.dim():
+        raise ValueError(
+            f"gather: index has {index.dim()} dimension(s) but t has {t.dim()}; they must match "
+            f"(unsqueeze the index where t has an axis it lacks)."
+        )
+    for axis, (n_index, n_t) in enumerate(zip(index.shape, t.shape, strict=True)):
+        if axis != dim and n_index > n_t:
+            raise ValueError(
+                f"gather: index has size {n_index} along axis {axis}, larger than t's {n_t}; "
+                f"only the axis dim={dim} may differ freely."
+            )
+    if index.numel() and (index.min() < 0 or index.max() >= t.shape[dim]):
+        raise ValueError(
+            f"gather: index values must lie in [0, {t.shape[dim]}) along dim={dim}, "
+            f"got values from {int(index.min())} to {int(index.max())}."
+        )
+    n_storage = t.untyped_storage().nbytes() // t.element_size()
+    storage = t.as_strided((n_storage,), (1,), 0)  # the whole storage, read as a flat vector
+    out = torch.empty(index.shape, dtype=t.dtype)
+    for position in product(*(range(n) for n in index.shape)):
+        source = list(position)
+        source[dim] = int(index[position])  # the index replaces the coordinate along dim
+        out[position] = storage[element_offset(source, t.stride(), t.storage_offset())]
+    return out
+
+
+def reduced_shape(
+    shape: Sequence[int], dim: int | Sequence[int] | None = None, keepdim: bool = False
+) -> tuple[int, ...]:
+    """The shape of a reduction such as ``t.sum(dim, keepdim)`` of a tensor of ``shape``.
+
+    Reducing over ``dim`` removes those axes; with ``keepdim=True`` they stay, with size 1,
+    so the result broadcasts back against the input (chapter 2). ``dim=None`` reduces over
+    every axis: the result is ``()``, or all ones with ``keepdim=True``.
+
+    Args:
+        shape: the input's shape.
+        dim: one axis, several axes, or ``None`` for all of them (negative values count from
+            the end).
+        keepdim: keep the reduced axes as size 1.
+
+    Returns:
+        The result's shape as a tuple.
+
+    Taught in: chapter 1, Tensors (section "Indexing and reductions").
+    """
+    ndim = len(shape)
+    if dim is None:
+        axes = set(range(ndim))
+    else:
+        dims = [dim] if isinstance(dim, int) else list(dim)
+        axes = {_normalise_dim(d, ndim, "reduced_shape") for d in dims}
+        if len(axes) != len(dims):
+            raise ValueError(f"reduced_shape: dim {dim} names the same axis twice.")
+    if keepdim:
+        return tuple(1 if axis in axes else n for axis, n in enumerate(shape))
+    return tuple(n for axis, n in enumerate(shape) if axis not in axes)
