@@ -684,3 +684,37 @@ def test_load_rejects_unknown_sets_and_broken_modules() -> None:
     )
     with pytest.raises(ValueError, match="unknown families"):
         _check_contract(broken, "x")
+
+
+# ----------------------------------------------------------------------------- review plumbing
+
+
+def test_review_notes_become_a_review_row_in_the_report(tmp_path: Path) -> None:
+    """A [review] note in a graded cell's outputs (written by TrustedVerdicts) gives the row
+    status "review" with the evidence as its reason, and report.html lists it to review."""
+    import json
+
+    from coursekit.batch import reasons
+    from coursekit.report import write_report
+    from coursekit.verdicts.checks import Verdict
+    from coursekit.verdicts.nbgrader_glue import REVIEW_MARKER, TrustedVerdicts
+
+    verdict = Verdict("p1", 2.0, 2.0, "passed: p1", "f calls torch.linalg.eigh")
+    outputs = TrustedVerdicts()._outputs(verdict)
+    assert outputs[-1]["text"].startswith(REVIEW_MARKER)
+    assert "does not lower it" in outputs[-1]["text"]  # student-facing, not accusing
+    cell = {"cell_type": "code", "metadata": {"nbgrader": {"grade_id": "p1"}}, "outputs": outputs}
+    notebook = tmp_path / "autograded.ipynb"
+    notebook.write_text(json.dumps({"cells": [cell]}), encoding="utf-8")
+    findings = reasons.notebook_findings(notebook, timeout=30)
+    status, reason = reasons.summarize(findings, graded=True)
+    assert status == "review"
+    assert reason == "review cell 1 (p1): f calls torch.linalg.eigh"
+    assert reasons.summarize([], graded=True) == ("ok", "")
+    row = {"student": "ada", "scores": {"p1": 2.0}, "status": status, "reason": reason,
+           "seconds": 1.0}  # fmt: skip
+    csv_path, html_path = write_report(tmp_path / "report", "ps", [row], {"p1": 2.0})
+    assert "review,review cell 1 (p1): f calls torch.linalg.eigh" in csv_path.read_text()
+    page = html_path.read_text()
+    to_review = page.split("<h2>To review</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "ada" in to_review and "torch.linalg.eigh" in to_review
