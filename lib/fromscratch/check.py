@@ -576,7 +576,15 @@ def _function_of(part: str, rules: SetRules) -> str:
     return next(f for f in rules.functions if part.removeprefix("ps3_").startswith(f))
 
 
-def check(*functions: Callable, verbose: bool = True) -> list[PartResult]:
+class Report(list):
+    """The ``PartResult`` of every graded part; shown in a notebook as one summary line."""
+
+    def __repr__(self) -> str:
+        passed = sum(r.passed and not r.flags for r in self)
+        return f"<check: {passed} of {len(self)} parts pass the public checks>"
+
+
+def check(*functions: Callable, verbose: bool = True) -> Report:
     """Run the public tests and the grading rules of the problem set these functions belong to.
 
     Args:
@@ -585,7 +593,7 @@ def check(*functions: Callable, verbose: bool = True) -> list[PartResult]:
         verbose: Print one line per graded part (and what grading would flag).
 
     Returns:
-        One ``PartResult`` per graded part, in notebook order.
+        A ``Report``: one ``PartResult`` per graded part, in notebook order.
     """
     given = {getattr(f, "__name__", ""): f for f in functions}
     matches = [r for r in RULES.values() if set(given) & set(r.functions)]
@@ -596,7 +604,7 @@ def check(*functions: Callable, verbose: bool = True) -> list[PartResult]:
         )
     rules = matches[0]
     run = _Runner(rules, given)
-    results = []
+    results = Report()
     for part, test in _PARTS[rules.assignment_id](run).items():
         function = _function_of(part, rules)
         try:

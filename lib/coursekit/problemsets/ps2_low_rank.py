@@ -357,7 +357,7 @@ def _call(student, case: Case, *, return_args: bool = False):
     """Call the student's function on the case's matrix; name the case if the call fails."""
     a = case_matrix(case)
     try:
-        return a, student.call(NAME, a.clone(), case.r, return_args=return_args)
+        return a, student.call(NAME, a.clone(), case.r, return_args=return_args, timeout=30.0)
     except StudentError as exc:
         edge = case.r == 0 or case.r >= min(case.m, case.n)
         hint = _edge_hint(case) if edge and " raised " in str(exc) else ""

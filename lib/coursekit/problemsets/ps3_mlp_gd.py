@@ -80,6 +80,10 @@ SIGMOID_ATOL = {
     torch.float64: RULES.tolerances["sigmoid_atol_float64"],
 }
 LR, STEPS = 0.5, 6
+# Seconds per call. The functions take milliseconds, but a first call that imports torch.optim or
+# runs autograd's first backward pass can take seconds on a loaded grading machine; a function
+# that hangs costs at most one time-out per part (``cases_check`` stops after one).
+CALL_TIMEOUT = 30.0
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 GRAD_NAMES = ("dW1", "db1", "dW2", "db2")
 
@@ -251,7 +255,7 @@ def _raised(text: str) -> bool:
 def _call(student, name: str, *args, where: str, hint: str = "", **kwargs):
     """``student.call``, naming the situation on failure; ``hint`` is added if the call raised."""
     try:
-        return student.call(name, *args, **kwargs)
+        return student.call(name, *args, timeout=CALL_TIMEOUT, **kwargs)
     except StudentError as exc:
         text = str(exc).strip()
         text = text if text.endswith(".") else text + "."
@@ -412,7 +416,7 @@ FORWARD_HINT = (
 def _forward_problem(student, p: Problem) -> str | None:
     where = p.describe()
     try:
-        out = student.call("forward", p.x, *p.params)
+        out = student.call("forward", p.x, *p.params, timeout=CALL_TIMEOUT)
     except StudentError as exc:
         text = str(exc).strip().rstrip(".") + "."
         if _raised(text) and ("multipl" in text or "size mismatch" in text or "must match" in text):
@@ -437,7 +441,7 @@ def _forward_problem(student, p: Problem) -> str | None:
     if not _ok(student, "sigmoid"):
         z = p.x @ p.W1.T + p.b1  # (n, h)
         try:
-            s = student.call("sigmoid", z)
+            s = student.call("sigmoid", z, timeout=CALL_TIMEOUT)
         except GradingFailure:
             s = None
         if isinstance(s, torch.Tensor) and s.shape == z.shape:
@@ -716,7 +720,7 @@ def own_sigmoid(student) -> Callable | None:
 
     def values(z: torch.Tensor) -> torch.Tensor:
         try:
-            s = student.call("sigmoid", z.detach().to(torch.float64))
+            s = student.call("sigmoid", z.detach().to(torch.float64), timeout=CALL_TIMEOUT)
         except GradingFailure:
             raise _Unusable from None
         if not isinstance(s, torch.Tensor) or s.shape != z.shape or not torch.isfinite(s).all():
@@ -833,7 +837,9 @@ def _run_train(student, p: Problem):
     params = tuple(t.clone().requires_grad_(True) for t in p.params)
     where = f"{p.describe()}, lr = {LR} and steps = {STEPS}"
     try:
-        result, args_after = student.call("train", p.x, p.y, *params, LR, STEPS, return_args=True)
+        result, args_after = student.call(
+            "train", p.x, p.y, *params, LR, STEPS, return_args=True, timeout=CALL_TIMEOUT
+        )
     except StudentError as exc:
         text = str(exc).strip().rstrip(".") + "."
         if not _raised(text):
