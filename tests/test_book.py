@@ -6,6 +6,7 @@ _build/html; they do not build it themselves.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,61 @@ def test_chapter_has_math(pages, name):
     soup = pages[name]
     math = soup.select(".math")
     assert math, f"{name}: no formula at all"
+
+
+# --- the second edition's frame: notation, sources, objectives, summaries, readable outputs ---
+
+
+def test_notation_and_bibliography_are_in_the_toc_and_linked_from_the_intro():
+    files = toc_files()
+    assert "book/notation" in files and "book/bibliography" in files
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    assert "{doc}`notation`" in intro and "{doc}`bibliography`" in intro
+
+
+def test_bibliography_page_lists_the_cited_sources():
+    require_site()
+    page = BeautifulSoup((HTML / "book" / "bibliography.html").read_text(), "html.parser")
+    text = page.get_text(" ").lower()
+    for title in ["delving deep into rectifiers", "accuracy and stability", "01_matmul"]:
+        assert title in text, f"the bibliography does not list {title!r}"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_chapter_opens_with_objectives_and_ends_with_a_summary(name):
+    """Before its first section a chapter has an admonition with a list of learning objectives
+    and its prerequisites, linked; its last section is the summary."""
+    source = (ROOT / "book" / f"{name}.md").read_text(encoding="utf-8")
+    first_section = source.split("\n## ", 1)[0]
+    box = re.search(r"^(:{3,}|`{3,})\{admonition\}(.*?)^\1\s*$", first_section, re.M | re.S)
+    assert box, f"{name}: no admonition (objectives and prerequisites) before the first section"
+    assert re.search(r"^- ", box.group(2), re.M), f"{name}: the admonition lists no objectives"
+    assert re.search(r"prerequisite|you need", box.group(2), re.I) and "{doc}`" in box.group(2), (
+        f"{name}: the admonition does not name (and link) the prerequisites"
+    )
+    headings = re.findall(r"^## (.+)$", source, re.M)
+    assert headings and headings[-1].strip() == "Summary", (
+        f"{name}: the last section is not Summary"
+    )
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_chapter_speaks_to_readers_not_about_our_seed_material(name):
+    source = (ROOT / "book" / f"{name}.md").read_text(encoding="utf-8")
+    found = re.findall(r"seed (?:notebook|lecture|lab)s?|Lab \d seed|the seed lab", source, re.I)
+    assert not found, f"{name}: mentions the course's seed material: {found}"
+
+
+BARE_REPR = re.compile(r"^(?:tensor\(|Parameter containing|<[\w.]+ (?:object )?at 0x|[A-Z]\w*\()")
+LABEL = re.compile(r"^\s*[A-Za-z][\w .'/|\[\]-]*[:=]", re.M)
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_no_code_cell_output_is_only_a_bare_repr(pages, name):
+    for cell in pages[name].select("div.cell"):
+        texts = [o.get_text() for o in cell.select("div.cell_output pre")]
+        text = "\n".join(texts).strip()
+        if text and BARE_REPR.match(text) and not LABEL.search(text):
+            pytest.fail(
+                f"{name}: a cell's only output is a bare repr; say what it is:\n{text[:300]}"
+            )
