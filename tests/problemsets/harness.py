@@ -119,7 +119,10 @@ def _check_expect(expect: object, path: Path) -> None:
         raise ValueError(f"{path}: EXPECT must be a dict.")
     if ("full" in expect) == ("lose" in expect):
         raise ValueError(f"{path}: EXPECT needs exactly one of 'full' and 'lose'.")
-    unknown = set(expect) - {"full", "lose", "score", "total", "twin"}
+    review = expect.get("review", [])
+    if not isinstance(review, list) or not all(isinstance(g, str) for g in review):
+        raise ValueError(f"{path}: EXPECT['review'] must be a list of grade_ids (or ['*']).")
+    unknown = set(expect) - {"full", "lose", "score", "total", "twin", "review"}
     if unknown:
         raise ValueError(f"{path}: unknown EXPECT keys {sorted(unknown)}.")
 
@@ -329,6 +332,7 @@ class CellResult:
     score: float | None
     max_score: float
     message: str
+    review: bool = False  # flagged needs_manual_grade in the gradebook
 
 
 @dataclass
@@ -429,6 +433,7 @@ class Course:
                         score=None if score is None else float(score),
                         max_score=float(grade.max_score),
                         message=messages.get(grade.name, ""),
+                        review=bool(grade.needs_manual_grade),
                     )
                 results[student] = StudentResult(cells=cells, autograded=path.exists())
         return results
@@ -490,6 +495,7 @@ def misgrading(case: Case, result: StudentResult, graded: dict[str, float]) -> l
             problems.append(
                 f"{gid}: expected full marks, got {score:g}/{points:g}: {cell.message.strip()!r}"
             )
+    problems += _review_problems(expect, result, graded)
     for gid, exact in expect.get("score", {}).items():
         cell = result.cells.get(gid)
         if cell is None or cell.score != float(exact):
@@ -497,6 +503,40 @@ def misgrading(case: Case, result: StudentResult, graded: dict[str, float]) -> l
     if "total" in expect and abs(result.total - float(expect["total"])) > 1e-9:
         problems.append(f"total: expected {expect['total']}, got {result.total:g}")
     return problems
+
+
+REVIEW_NOTE = "[review]"  # coursekit.verdicts.nbgrader_glue.REVIEW_MARKER
+
+
+def _review_problems(expect: dict, result: StudentResult, graded: dict[str, float]) -> list[str]:
+    """The cells flagged for manual grading must be exactly EXPECT["review"] (default none),
+    and each flagged cell must show its review note to the student."""
+    wanted = set(expect.get("review", []))
+    if "*" in wanted:
+        wanted = set(graded)
+    flagged = {gid for gid, cell in result.cells.items() if cell.review and gid in graded}
+    problems = []
+    if flagged != wanted:
+        problems.append(
+            f"review: expected {sorted(wanted) or 'none'}, flagged {sorted(flagged) or 'none'}"
+            + "".join(
+                f"; {gid}: {result.cells[gid].message.strip()!r}" for gid in sorted(flagged)[:1]
+            )
+        )
+    for gid in sorted(flagged):
+        if REVIEW_NOTE not in result.cells[gid].message:
+            problems.append(f"{gid}: flagged for review but its output has no review note")
+    return problems
+
+
+def leaked(result: StudentResult, hidden: list[str]) -> list[str]:
+    """Hidden values (``hidden_values()`` of the problem set) that appear in a message."""
+    return [
+        f"{gid}: its message shows the hidden value {value!r}"
+        for gid, cell in result.cells.items()
+        for value in hidden
+        if value and value in cell.message
+    ]
 
 
 def twin_mismatch(a: StudentResult, b: StudentResult) -> list[str]:
@@ -523,15 +563,39 @@ class SetRun:
     released_dir: Path
 
     def verdicts(self) -> dict[str, list[str]]:
-        """case name -> misgrading reasons (empty = right)."""
+        """case name -> misgrading reasons (empty = right). Escape cases (``escape_*``) must
+        also keep every hidden value out of their messages."""
         out = {}
         for case in self.cases:
             problems = misgrading(case, self.results[case.name], self.graded)
+            if case.name.startswith("escape_"):
+                hidden = hidden_values(self.assignment_id, self.course.root, case.name)
+                problems += leaked(self.results[case.name], hidden)
             if case.name.endswith(TWIN_SUFFIX):
                 original = case.name.removesuffix(TWIN_SUFFIX)
                 problems += twin_mismatch(self.results[original], self.results[case.name])
             out[case.name] = problems
         return out
+
+
+def hidden_values(assignment_id: str, root: Path, student: str) -> list[str]:
+    """What this student's feedback must never show: the problem set's ``hidden_values(seed)``
+    for every seed the gradebook recorded for the student (``hidden_values()`` if it takes no
+    seed), or none."""
+    import importlib
+    import inspect
+
+    from coursekit.verdicts import seeds
+
+    module = importlib.import_module(f"coursekit.problemsets.{assignment_id}")
+    function = getattr(module, "hidden_values", None)
+    if function is None:
+        return []
+    if not inspect.signature(function).parameters:
+        return list(function())
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    records = seeds.lookup(db_url, assignment_id, student)
+    return [value for record in records for value in function(record.seed)]
 
 
 def run_set(assignment_id: str, root: Path) -> SetRun:

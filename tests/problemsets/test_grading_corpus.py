@@ -31,9 +31,13 @@ def test_corpus_has_enough_cases(assignment_id: str) -> None:
     correct = [n for n in names if n.startswith("correct_")]
     mistakes = [n for n in names if n.startswith("mistake_")]
     adversarial = [n for n in names if n.startswith("adversarial_")]
+    fairness = [n for n in names if n.startswith("fairness_")]
+    escapes = [n for n in names if n.startswith("escape_")]
     assert len(correct) >= 5, "need at least 5 correct-but-different submissions"
     assert len(mistakes) >= 10, "need at least 10 common mistakes"
     assert adversarial, "need adversarial submissions (shortcuts and tampering)"
+    assert len(fairness) >= 8, "need at least 8 honest-but-unusual submissions (fairness_*)"
+    assert len(escapes) >= 6, "need at least 6 routes around the traps (escape_*)"
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)

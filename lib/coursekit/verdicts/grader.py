@@ -107,8 +107,9 @@ def grade_cells(cells: Sequence[str], problemset: ModuleType, seed: int = 0) -> 
 
 
 def _run_check(check: Check, student: SandboxStudent) -> Verdict:
-    """One check's verdict. A proven shortcut (``ShortcutError``) needs no review; any other
-    outcome carries the review evidence about the functions the check called."""
+    """One check's verdict. Points awarded without proof against them carry the review evidence
+    about the functions the check called; a zero (a proven shortcut, or wrong numbers) needs no
+    review, since the evidence could only have cost points."""
     points = float(check.points)
     student.take_called()
     try:
@@ -119,7 +120,7 @@ def _run_check(check: Check, student: SandboxStudent) -> Verdict:
         return Verdict(check.grade_id, points, score, str(failure))
     except GradingFailure as failure:
         score = round(points * failure.score_fraction, 6)
-        review = student.review(student.take_called())
+        review = student.review(student.take_called()) if score > 0 else ""
         return Verdict(check.grade_id, points, score, str(failure), review)
     except Exception as exc:  # noqa: BLE001  (a grader bug must not crash the whole run)
         log.error("grader error in %s:\n%s", check.grade_id, traceback.format_exc())

@@ -1,6 +1,6 @@
-"""Wrong answer plus patching the builtins module itself (abs, isinstance, float)."""
+"""Wrong answer plus patching the builtins module itself (abs, float): graded on its numbers."""
 
-EXPECT = {"lose": {"*": "imports builtins"}}
+EXPECT = {"lose": {"*": "‖v‖"}}
 
 import builtins
 

@@ -1,6 +1,6 @@
-"""Obfuscation: imports eigvalsh inside an exec() string so that no name appears in the code."""
+"""Obfuscation: imports eigvalsh inside an exec() string; the runtime traps see it run anyway."""
 
-EXPECT = {"lose": {"*": "exec()"}}
+EXPECT = {"lose": {"*": "torch.linalg.eigvalsh"}}
 
 import torch
 

@@ -1,6 +1,6 @@
-"""Tampering: walks up the call stack to reach the grader's frames."""
+"""Walks up the call stack (wrong answer too): graded on its numbers (zero: nothing to review)."""
 
-EXPECT = {"lose": {"*": "sys._getframe"}}
+EXPECT = {"lose": {"*": "‖v‖"}}
 
 import sys
 

@@ -1,6 +1,6 @@
-"""Obfuscation: builds the name of eigvalsh at runtime and fetches it with getattr."""
+"""Obfuscation: builds the name of eigvalsh at runtime; the runtime traps see it run anyway."""
 
-EXPECT = {"lose": {"*": "computed attribute name"}}
+EXPECT = {"lose": {"*": "torch.linalg.eigvalsh"}}
 
 import torch
 

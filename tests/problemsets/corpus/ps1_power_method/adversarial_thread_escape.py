@@ -1,6 +1,6 @@
-"""Tampering: computes eigvalsh in a thread, where per-thread traps might not look."""
+"""Computes eigvalsh in a thread, where per-thread traps would not look: threads fail while grading."""
 
-EXPECT = {"lose": {"*": "imports threading"}}
+EXPECT = {"lose": {"*": "starting a thread is not possible while grading"}}
 
 import threading
 
