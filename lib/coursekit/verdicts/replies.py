@@ -207,18 +207,16 @@ class Encoder:
 
 
 class Observer:
-    """Runs student code under the traps: torch modes on, profile hook on, fixed seeds."""
+    """Runs student code under the traps: torch modes on, fixed seeds."""
 
     def __init__(self, traps: Traps, encoder: Encoder) -> None:
         import random
-        import sys
 
         import numpy
         import torch
 
         self.traps, self.encoder = traps, encoder
         self.seeds = (torch.manual_seed, numpy.random.seed, random.seed)
-        self.setprofile, self.getprofile = sys.setprofile, sys.getprofile
         self.fn_stack = torch._C._len_torch_function_stack
         self.dispatch_stack = torch._C._len_torch_dispatch_stack
         self.compile, self.module = builtins.compile, ast.Module
@@ -231,13 +229,11 @@ class Observer:
             seed(0)
         try:
             with traps.function_mode, traps.dispatch_mode:
-                self.setprofile(traps.profile)
                 traps.active = True
                 try:
                     value = thunk()
                 finally:
                     traps.active = False
-                    self.setprofile(None)
         except BaseException as exc:  # noqa: BLE001
             error = self.encoder.error(exc)
         return value, error, self.tampered()

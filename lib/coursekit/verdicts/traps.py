@@ -10,7 +10,9 @@ Why no alias, helper, thread or library escapes (the security argument, in short
   its ``_flapack``/``_clapack``/``_arpack``/``_propack`` modules, trapped at setup whether or not
   the notebook names SciPy; scikit-learn reaches both through them.
 - ``torch.compile`` is replaced by the identity: compiled kernels could skip the dispatcher.
-- The course's reference code is seen by a profile hook on its source files.
+- The course's reference code (``fromscratch``, and ``coursekit`` beyond the grader's own
+  modules) is wrapped as it is imported (a ``sys.meta_path`` finder), so ``from ... import f``
+  binds the trapped function, whatever route imported it.
 - Traps are attributes a student could replace: ``Traps.intact()`` compares every one with the
   object installed at setup, and the caller zeroes the part when they differ (proof, not doubt).
   What Python-level traps cannot see (``ctypes`` into LAPACK, dispatch-key guards from
@@ -22,9 +24,10 @@ same traps could run in a student's own kernel for a public self-check.
 
 from __future__ import annotations
 
-import os
+import functools
 import re
 import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -50,9 +53,16 @@ SCIPY_MODULES = ("scipy.linalg", "scipy.sparse.linalg")
 
 
 def preimport() -> None:
-    """Import what ``Traps.install`` wraps, so a forking parent pays for it only once."""
+    """Import what ``Traps.install`` wraps, so a forking parent pays for it only once; and
+    ``torch._dynamo``, which ``torch.optim`` and ``torch.func`` import on first use (seconds on
+    a loaded machine, which would otherwise count against a graded call's time limit)."""
     import numpy.linalg  # noqa: F401
+    import torch._dynamo  # noqa: F401
 
+    _import_scipy()
+
+
+def _import_scipy() -> None:
     for name in SCIPY_MODULES:
         try:
             __import__(name)
@@ -81,8 +91,8 @@ class Traps:
         self.popped: list[str] = []  # mode-stack pops seen while active (proof of tampering)
         self.installed: dict[tuple[int, str], tuple[Any, Any]] = {}  # (id(owner), name) -> ...
         self.watched: list[tuple[str, Any, dict]] = []  # (label, live __dict__, snapshot)
-        self.reference_dirs: tuple[str, ...] = ()
-        self.own_files: frozenset[str] = frozenset()  # the grader's modules loaded at setup
+        self.own_modules: frozenset[str] = frozenset()  # the grader's modules loaded at setup
+        self.finder: Any = None
         self._seen_code: set[int] = set()
         self.function_mode, self.dispatch_mode = _modes(self)
 
@@ -112,8 +122,7 @@ class Traps:
         _refuse_threads(self)
         _neutralise_compile(self)
         _guard_mode_stacks(self)
-        self.reference_dirs = _package_dirs(("fromscratch", "coursekit"))
-        self.own_files = _loaded_files("coursekit")
+        _trap_reference_imports(self)
         from torch.overrides import TorchFunctionMode
         from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -147,6 +156,8 @@ class Traps:
         for (_, name), (owner, value) in self.installed.items():
             if getattr(owner, "__dict__", {}).get(name, _MISSING) is not value:
                 changed.append(f"{getattr(owner, '__name__', '?')}.{name}")
+        if self.finder is not None and self.finder not in sys.meta_path:
+            changed.append("sys.meta_path")
         for label, live, snapshot in self.watched:
             for name, value in snapshot.items():
                 if live.get(name, _MISSING) is not value:
@@ -160,43 +171,71 @@ class Traps:
             except (AttributeError, TypeError):
                 pass
 
-    # -- the reference profile hook ------------------------------------------------------------
-    def profile(self, frame: Any, event: str, arg: Any) -> None:
-        if event != "call":
-            return
-        code = frame.f_code
-        if id(code) in self._seen_code:
-            return
-        self._seen_code.add(id(code))
-        filename = code.co_filename
-        if filename.startswith(self.reference_dirs) and filename not in self.own_files:
-            module = frame.f_globals.get("__name__", "?")
-            self.record("reference", f"uses {module}.{code.co_name}")
-            self._seen_code.discard(id(code))  # record it again after the next reset
+
+REFERENCE_PACKAGES = ("fromscratch", "coursekit")
 
 
-def _loaded_files(package: str) -> frozenset[str]:
-    """Source files of the modules of ``package`` already imported (the grader's own)."""
-    return frozenset(
-        getattr(module, "__file__", None) or ""
-        for name, module in list(sys.modules.items())
-        if name == package or name.startswith(package + ".")
-    )
+def _is_reference(name: str) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in REFERENCE_PACKAGES)
 
 
-def _package_dirs(names: tuple[str, ...]) -> tuple[str, ...]:
-    """The source folders of packages (found without importing them), as path prefixes."""
-    from importlib.util import find_spec
+def _trap_reference_imports(traps: Traps) -> None:
+    """Wrap every function of the course's packages as they are imported (and those already
+    imported that are not the grader's own): calling one records "reference"."""
+    from importlib.machinery import PathFinder
 
-    dirs = []
-    for name in names:
-        try:
-            spec = find_spec(name)
-        except (ImportError, ValueError):
+    traps.own_modules = frozenset(n for n in sys.modules if _is_reference(n))
+
+    class ReferenceFinder:
+        @staticmethod
+        def find_spec(name: str, path: Any = None, target: Any = None) -> Any:
+            if not _is_reference(name) or name in traps.own_modules:
+                return None
+            spec = PathFinder.find_spec(name, path)
+            if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+                return spec
+            loader_exec = spec.loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                loader_exec(module)
+                _wrap_reference_module(traps, module)
+
+            spec.loader.exec_module = exec_module
+            return spec
+
+    traps.finder = ReferenceFinder
+    sys.meta_path.insert(0, ReferenceFinder)
+
+
+def _wrap_reference_module(traps: Traps, module: Any) -> None:
+    """Record "reference" when a function, method or class of ``module`` runs during a call."""
+    name = module.__name__
+    for attr, value in list(vars(module).items()):
+        if getattr(value, "__module__", None) != name:
             continue
-        for path in (spec.submodule_search_locations or []) if spec else []:
-            dirs += [os.path.join(os.path.realpath(path), ""), os.path.join(path, "")]
-    return tuple(dict.fromkeys(dirs))
+        if isinstance(value, type):
+            for method, function in list(vars(value).items()):
+                _wrap_reference(traps, value, method, function, f"{name}.{attr}")
+        else:
+            _wrap_reference(traps, module, attr, value, f"{name}.{attr}")
+
+
+def _wrap_reference(traps: Traps, owner: Any, name: str, value: Any, label: str) -> None:
+    kind = type(value) if isinstance(value, (staticmethod, classmethod)) else None
+    function = value.__func__ if kind else value
+    if not isinstance(function, types.FunctionType):
+        return
+
+    def reference(*args: Any, **kwargs: Any) -> Any:
+        if traps.active:
+            traps.record("reference", f"uses {label}")
+        return function(*args, **kwargs)
+
+    wrapped = functools.wraps(function)(reference)
+    try:
+        setattr(owner, name, kind(wrapped) if kind else wrapped)
+    except (AttributeError, TypeError):
+        pass
 
 
 # ----------------------------------------------------------------------------- torch modes
@@ -315,7 +354,7 @@ def _trap_numpy(traps: Traps) -> None:
 
 def _trap_scipy(traps: Traps) -> None:
     """SciPy's LAPACK/ARPACK/PROPACK wrappers (kernels) and public linalg names (labels)."""
-    preimport()
+    _import_scipy()
     for modname in sorted(sys.modules):
         if modname.startswith(("scipy.linalg", "scipy.sparse.linalg")):
             _trap_scipy_module(traps, modname, sys.modules[modname])

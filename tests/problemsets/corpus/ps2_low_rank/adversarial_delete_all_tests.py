@@ -1,6 +1,6 @@
 """A wrong answer, and every graded test cell deleted from the notebook."""
 
-EXPECT = {"lose": {"*": None}, "total": 0.0}
+EXPECT = {"lose": {"*": None}}  # cases passed by chance earn partial credit
 EDITS = [{"op": "delete", "grade_id": "*tests"}]
 
 import torch

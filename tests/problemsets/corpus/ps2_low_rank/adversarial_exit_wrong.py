@@ -1,6 +1,6 @@
 """A wrong answer, then sys.exit() after the first test and os._exit(0) at the end."""
 
-EXPECT = {"lose": {"*": None}, "total": 0.0}
+EXPECT = {"lose": {"*": None}}  # cases passed by chance earn partial credit
 
 import torch
 

@@ -4,13 +4,8 @@ EXPECT = {
     "lose": {
         "ps3_sigmoid_values": "check the sign of the exponent",
         "ps3_sigmoid_stable": None,
-        "ps3_gradients_output": None,
-        "ps3_gradients_hidden": None,
-        "ps3_gradients_single": None,
-        "ps3_train_losses": None,
-        "ps3_train_updates": None,
     }
-}
+}  # gradients and train are right for the student's own sigmoid: they keep their points
 
 import torch
 

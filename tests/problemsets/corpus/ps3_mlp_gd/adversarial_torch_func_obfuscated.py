@@ -1,19 +1,21 @@
-"""gradients uses torch.func.grad fetched with getattr on a computed name (obfuscation)."""
+"""gradients uses torch.func.grad fetched with getattr on a computed name: the runtime traps see
+autograd run; the computed lookup sends the other parts to a person."""
 
 EXPECT = {
     "lose": {
-        "ps3_sigmoid_values": "computed attribute name",
-        "ps3_sigmoid_stable": "computed attribute name",
-        "ps3_forward_batch": "computed attribute name",
-        "ps3_forward_single": "computed attribute name",
-        "ps3_mse_loss": "computed attribute name",
-        "ps3_gradients_output": None,
-        "ps3_gradients_hidden": None,
-        "ps3_gradients_single": None,
-        "ps3_train_losses": "computed attribute name",
-        "ps3_train_updates": "computed attribute name",
+        "ps3_gradients_output": "automatic differentiation",
+        "ps3_gradients_hidden": "automatic differentiation",
+        "ps3_gradients_single": "automatic differentiation",
     },
-    "total": 0.0,
+    "review": [
+        "ps3_sigmoid_values",
+        "ps3_sigmoid_stable",
+        "ps3_forward_batch",
+        "ps3_forward_single",
+        "ps3_mse_loss",
+        "ps3_train_losses",
+        "ps3_train_updates",
+    ],
 }
 
 import torch
