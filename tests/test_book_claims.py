@@ -272,3 +272,12 @@ def test_references_are_sorted_by_key():
     assert keys, "book/references.bib has no entries"
     assert keys == sorted(keys, key=str.lower), f"references.bib is not sorted by key: {keys}"
     assert len(keys) == len(set(keys)), "references.bib has a duplicate key"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_next_chapter_is_a_link(name):
+    """'the next chapter' and 'the previous chapter' must say which, as a {doc} link."""
+    for number, text in prose_lines(BOOK / name):
+        if re.search(r"\b(?:next|previous) chapter\b", text, re.I):
+            source = (BOOK / name).read_text(encoding="utf-8").splitlines()[number - 1]
+            assert "{doc}`" in source, f"{name}:{number}: name the chapter with a {{doc}} link"
