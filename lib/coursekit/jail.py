@@ -40,7 +40,6 @@ from pathlib import Path
 __all__ = [
     "UNSAFE_VARIABLE",
     "Cgroup",
-    "JailedKernelManager",
     "SandboxUnavailable",
     "bwrap_command",
     "check",
@@ -383,11 +382,6 @@ PRIVATE_FOLDERS: list[str] = []  # kernels' private folders, removed by SafeExec
 SANDBOX_UID_BASE = 2_000_000
 _kernels = itertools.count()
 
-try:  # the kernel manager is only needed inside nbgrader, where jupyter_client is installed
-    from jupyter_client.manager import AsyncKernelManager
-except ImportError:  # pragma: no cover
-    AsyncKernelManager = object  # type: ignore[assignment,misc]
-
 
 def _option(argv: Sequence[str], name: str, default: int) -> int:
     """The value of ``--name N`` in the kernel's command line (the limited kernel has them)."""
@@ -397,68 +391,93 @@ def _option(argv: Sequence[str], name: str, default: int) -> int:
         return default
 
 
-class JailedKernelManager(AsyncKernelManager):  # type: ignore[misc,valid-type]
-    """Starts the notebook's kernel inside bubblewrap, talking ZMQ over ``ipc://`` sockets.
-
-    The connection file and the socket files live in a private folder bound into the sandbox
-    (``--unshare-net`` leaves no TCP). The kernel may write only there and in its working
-    folder. The limited kernel's launcher keeps the capabilities it needs to drop the kernel to
-    its own sandbox user (``COURSEKIT_SANDBOX_UID``, unique per kernel: pids inside the
-    namespace repeat); any other kernel runs as uid 65534 with none. With
-    ``--unsafe-no-sandbox`` the kernel starts unconfined, over TCP.
-    """
-
-    async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
-        private = tempfile.mkdtemp(prefix="ck-kernel-")  # short: ipc paths have 107 bytes
-        os.chmod(private, 0o711)
-        self._coursekit_private = private
-        self._coursekit_cgroup = None
-        PRIVATE_FOLDERS.append(private)
-        confined = not unsafe()
-        if confined:
-            self.transport = "ipc"
-            self.cache_ports = False
-            self.connection_file = os.path.join(private, "kernel.json")
-            os.mkdir(os.path.join(private, "ipc"))
-            self.ip = os.path.join(private, "ipc", "k")
-        kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
-        env = dict(kw.get("env") or os.environ)
-        env.update({"IPYTHONDIR": private, "MPLCONFIGDIR": private, "TMPDIR": private,
-                    "HOME": private})  # fmt: skip
-        launcher = KERNEL_PROGRAM_VARIABLE in env
+def _kernel_environment(env: dict[str, str], private: str) -> dict[str, str]:
+    """The kernel's own HOME and temporary folder; for the limited kernel, its sandbox user."""
+    env.update(IPYTHONDIR=private, MPLCONFIGDIR=private, TMPDIR=private, HOME=private)
+    if KERNEL_PROGRAM_VARIABLE in env and "COURSEKIT_SANDBOX_UID" not in env:
         uid = SANDBOX_UID_BASE + (os.getpid() % 100_000) * 100 + next(_kernels) % 100
-        if launcher and "COURSEKIT_SANDBOX_UID" not in env:
-            env["COURSEKIT_SANDBOX_UID"] = str(uid)
-        kw["env"] = env
-        if not confined:
-            return kernel_cmd, kw
-        if launcher and os.geteuid() == 0:
-            os.chown(os.path.join(private, "ipc"), int(env["COURSEKIT_SANDBOX_UID"]), -1)
-        cwd = os.path.realpath(kw.get("cwd") or os.getcwd())
-        writable = [private]
-        events = os.environ.get("COURSEKIT_KERNEL_EVENTS")
-        if events and os.path.isdir(events):
-            writable.append(events)
-        command = bwrap_command(
-            kernel_cmd,
-            writable=writable,
-            cwd=cwd,
-            keep_caps=LAUNCHER_CAPS if launcher and os.geteuid() == 0 else (),
-            unset=["JPY_PARENT_PID"],  # our pid means nothing in the kernel's PID namespace
-        )
-        memory_mb = _option(kernel_cmd, "--memory-mb", 2048)
-        max_procs = _option(kernel_cmd, "--max-procs", 64)
-        cgroup = Cgroup.create(max_procs + 64 + 8, (memory_mb + 256) * 1024 * 1024)
-        self._coursekit_cgroup = cgroup
-        return cgroup.wrap(command), kw
+        env["COURSEKIT_SANDBOX_UID"] = str(uid)
+    return env
 
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
-        await super()._async_cleanup_resources(restart=restart)
-        if restart:
-            return
-        cgroup = getattr(self, "_coursekit_cgroup", None)
-        if cgroup is not None:
-            cgroup.remove()
-        private = getattr(self, "_coursekit_private", None)
-        if private:
-            shutil.rmtree(private, ignore_errors=True)
+
+def _jailed_kernel(
+    kernel_cmd: list[str], env: dict[str, str], private: str, cwd: str
+) -> tuple[list[str], Cgroup]:
+    """The kernel's command inside bubblewrap and its cgroup (the limited kernel's limits)."""
+    launcher = KERNEL_PROGRAM_VARIABLE in env and os.geteuid() == 0
+    if launcher:  # the kernel, once dropped to its user, binds its ipc sockets there
+        os.chown(os.path.join(private, "ipc"), int(env["COURSEKIT_SANDBOX_UID"]), -1)
+    writable = [private]
+    events = os.environ.get("COURSEKIT_KERNEL_EVENTS")
+    if events and os.path.isdir(events):
+        writable.append(events)
+    command = bwrap_command(
+        kernel_cmd,
+        writable=writable,
+        cwd=cwd,
+        keep_caps=LAUNCHER_CAPS if launcher else (),
+        unset=["JPY_PARENT_PID"],  # our pid means nothing in the kernel's PID namespace
+    )
+    memory_mb = _option(kernel_cmd, "--memory-mb", 2048)
+    max_procs = _option(kernel_cmd, "--max-procs", 64)
+    cgroup = Cgroup.create(max_procs + 64 + 8, (memory_mb + 256) * 1024 * 1024)
+    return cgroup.wrap(command), cgroup
+
+
+def __getattr__(name: str) -> type:
+    """``JailedKernelManager``, made on first use: jupyter_client takes a second to import, and
+    the sandbox's other users (the ``course`` command line, the verdict sandbox) do not need it.
+    nbgrader's ``--Execute.kernel_manager_class=coursekit.jail.JailedKernelManager`` finds it."""
+    if name == "JailedKernelManager":
+        return _kernel_manager_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _kernel_manager_class() -> type:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class JailedKernelManager(AsyncKernelManager):
+        """Starts the notebook's kernel inside bubblewrap, talking ZMQ over ``ipc://`` sockets.
+
+        The connection file and the socket files live in a private folder bound into the sandbox
+        (``--unshare-net`` leaves no TCP). The kernel may write only there and in its working
+        folder. The limited kernel's launcher keeps the capabilities it needs to drop the kernel to
+        its own sandbox user (``COURSEKIT_SANDBOX_UID``, unique per kernel: pids inside the
+        namespace repeat); any other kernel runs as uid 65534 with none. With
+        ``--unsafe-no-sandbox`` the kernel starts unconfined, over TCP.
+        """
+
+        async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
+            private = tempfile.mkdtemp(prefix="ck-kernel-")  # short: ipc paths have 107 bytes
+            os.chmod(private, 0o711)
+            PRIVATE_FOLDERS.append(private)
+            self._coursekit_private, self._coursekit_cgroup = private, None
+            if not unsafe():
+                # --new-session: a SIGINT to our child's process group would not reach the
+                # kernel; it interrupts itself on an interrupt_request on the control channel
+                self.kernel_spec.interrupt_mode = "message"
+                self.transport, self.cache_ports = "ipc", False
+                self.connection_file = os.path.join(private, "kernel.json")
+                os.mkdir(os.path.join(private, "ipc"))
+                self.ip = os.path.join(private, "ipc", "k")
+            kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
+            kw["env"] = _kernel_environment(dict(kw.get("env") or os.environ), private)
+            if unsafe():
+                return kernel_cmd, kw
+            cwd = os.path.realpath(kw.get("cwd") or os.getcwd())
+            command, self._coursekit_cgroup = _jailed_kernel(kernel_cmd, kw["env"], private, cwd)
+            return command, kw
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
+            await super()._async_cleanup_resources(restart=restart)
+            if restart:
+                return
+            cgroup = getattr(self, "_coursekit_cgroup", None)
+            if cgroup is not None:
+                cgroup.remove()
+            private = getattr(self, "_coursekit_private", None)
+            if private:
+                shutil.rmtree(private, ignore_errors=True)
+
+    return JailedKernelManager

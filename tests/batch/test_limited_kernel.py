@@ -242,6 +242,11 @@ def test_starts_inside_the_grading_sandbox(tmp_path: Path, monkeypatch: pytest.M
 
                 reply = await client.execute_interactive(code, timeout=60, output_hook=keep)
                 seen.append((reply["content"]["status"], text(outputs)))
+            client.execute("import time\ntime.sleep(60)")
+            await asyncio.sleep(1)
+            await manager.interrupt_kernel()  # its own session: by message, not by SIGINT
+            while (await client.get_iopub_msg(timeout=20))["msg_type"] != "error":
+                pass
             return seen, transport
         finally:
             client.stop_channels()
@@ -303,6 +308,8 @@ def test_course_grade_stops_in_one_line_without_the_sandbox(
     done = subprocess.run(unsafe, cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "UNSAFE" in done.stdout and "student code ran in: no sandbox" in done.stdout
+    note = root / "reports" / democourse.ASSIGNMENT / "sandbox.txt"
+    assert note.read_text() == "student code ran in: no sandbox (--unsafe-no-sandbox)\n"
     assert list((root / "autograded").glob(f"*/{democourse.ASSIGNMENT}/*.ipynb"))
 
 

@@ -35,8 +35,8 @@ What happened is written as JSON lines to ``$COURSEKIT_KERNEL_EVENTS/`` (a root-
 the grading worker made, which the sandbox binds in; failing that, to
 ``.coursekit-kernel-events/`` in the kernel's folder, which the worker removes), and
 ``coursekit.batch.reasons`` turns it into the report's one-line reasons. jupyter_client
-interrupts a cell by sending SIGINT to the process group; the watchdog ignores it and the kernel
-receives it.
+interrupts a cell by sending SIGINT to the process group, or, in the sandbox (its own session),
+by a message on which the kernel signals itself; the watchdog ignores SIGINT.
 """
 
 import argparse

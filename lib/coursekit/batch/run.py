@@ -10,7 +10,8 @@
                  cluster (``dask_runner``); each result is merged into the gradebook and
                  journaled as it arrives, under a progress bar (done/total and ETA).
 4. ``export``    nbgrader's own export (``exports/<id>/grades.csv``), then ``reports/<id>/``:
-                 ``grades.csv`` and ``report.html`` (``coursekit.report``).
+                 ``grades.csv`` and ``report.html`` (``coursekit.report``), and
+                 ``sandbox.txt``: what confined student code (or that nothing did).
 
 Feedback is generated per student by the workers, right after autograding (``worker``).
 """
@@ -30,6 +31,8 @@ from coursekit.batch import gradebook, plan
 from coursekit.batch.course import CourseError, load_app, put_tools_on_path, source_assignments
 from coursekit.batch.limits import Limits
 from coursekit.batch.worker import Result, Setup, Task
+
+SANDBOX_NOTE = "sandbox.txt"  # reports/<id>/: what confined student code in the last run
 
 
 @dataclass(frozen=True)
@@ -242,6 +245,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
     from coursekit import report
 
     csv_path, html_path = report.write_report(reports, aid, rows, _parts(course, aid, master))
+    (reports / SANDBOX_NOTE).write_text(f"student code ran in: {sandbox}\n", encoding="utf-8")
     _export(course, aid)
     shutil.rmtree(work, ignore_errors=True)
     lock.close()
