@@ -134,3 +134,17 @@ def test_outer_pid_translates_a_pid_of_the_sandbox() -> None:
     finally:
         inside.kill()
         inside.wait()
+
+
+def test_missing_libseccomp_fails_closed() -> None:
+    """Without pyseccomp (or libseccomp2) the verdict sandbox could not install its filter."""
+    hide = "import sys; sys.modules['pyseccomp'] = None\n"
+    probe = (
+        "from coursekit import jail\n"
+        "try:\n    jail.check()\nexcept jail.SandboxUnavailable as e:\n    print(e)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hide + probe], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.startswith("no seccomp filter:"), done.stdout + done.stderr
+    assert "libseccomp2" in done.stdout

@@ -204,6 +204,7 @@ def _probe(bwrap: str | None) -> str:
         why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         raise SandboxUnavailable(f"bwrap failed: {why}")
     fields = done.stdout.split()
+    _require_seccomp()
     if len(fields) != len(NAMESPACES) + 3:
         raise SandboxUnavailable(f"bwrap's probe printed {done.stdout.strip()!r}")
     for ns, inside in zip(NAMESPACES, fields, strict=False):
@@ -217,6 +218,17 @@ def _probe(bwrap: str | None) -> str:
     if system != "read-only":
         raise SandboxUnavailable("bwrap left the system writable")
     return describe()
+
+
+def _require_seccomp() -> None:
+    """The verdict sandbox's seccomp filter needs libseccomp (Debian's libseccomp2) through
+    ``pyseccomp``: without them its child would stop before the first cell, every time."""
+    try:
+        import pyseccomp  # noqa: F401
+    except (ImportError, OSError) as error:
+        raise SandboxUnavailable(
+            f"no seccomp filter: {error} (apt-get install libseccomp2; pip install pyseccomp)"
+        ) from None
 
 
 def describe() -> str:

@@ -112,6 +112,8 @@ class Grader:
         from nbgrader.apps import AutogradeApp
 
         argv = [setup.assignment_id, *nbgrader_overrides(self.limits)]
+        # the run's choice, whatever the course's config says (the summary reports it)
+        argv.append(f"--SafeExecute.unsafe_no_sandbox={setup.unsafe_no_sandbox}")
         self.app = load_app(AutogradeApp, self.root, argv, level=logging.INFO)
         url = gradebook.sqlite_url(Path(setup.snapshot))
         self.master = gradebook.master_cells(url, setup.course_id, setup.assignment_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import functools
 import importlib.util
 import json
 import os
@@ -93,6 +94,7 @@ def _child_env(home: str) -> dict[str, str]:
     return env
 
 
+@functools.cache
 def _child_sources() -> list[str]:
     """The files the child imports from coursekit (``sandbox_child`` and what it imports, found
     by reading their imports), bound read-only into its sandbox: nothing else of the course."""
