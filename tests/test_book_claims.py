@@ -281,3 +281,17 @@ def test_the_next_chapter_is_a_link(name):
         if re.search(r"\b(?:next|previous) chapter\b", text, re.I):
             source = (BOOK / name).read_text(encoding="utf-8").splitlines()[number - 1]
             assert "{doc}`" in source, f"{name}:{number}: name the chapter with a {{doc}} link"
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_every_glue_reference_has_a_glue_call(name):
+    """A fast check of what the build enforces: each {glue:...}`key` names a key that a code
+    cell of the same chapter glues (an f-string key such as f"gain_{key}" matches any value)."""
+    source = (BOOK / name).read_text(encoding="utf-8")
+    used = set(re.findall(r"\{glue(?::\w+)?\}`([^`:]+)", source))
+    patterns = [re.escape(k) for k in re.findall(r"""\bglue\(\s*["']([^"'{}]+)["']""", source)] + [
+        re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(k))
+        for k in re.findall(r"""\bglue\(\s*f["']([^"']+)["']""", source)
+    ]
+    missing = sorted(k for k in used if not any(re.fullmatch(p, k) for p in patterns))
+    assert not missing, f"{name}: glue references without a glue() call: {missing}"
