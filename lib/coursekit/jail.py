@@ -330,7 +330,7 @@ class Cgroup:
     def remove(self) -> None:
         """Kill whatever is left in the cgroups, then remove them."""
         for folder in self.folders:
-            for _ in range(50):
+            for _ in range(250):  # up to 5 s: a killed process leaves its cgroup when reaped
                 try:
                     pids = (folder / "cgroup.procs").read_text().split()
                 except OSError:

@@ -242,8 +242,9 @@ def test_starts_inside_the_grading_sandbox(tmp_path: Path, monkeypatch: pytest.M
 
                 reply = await client.execute_interactive(code, timeout=60, output_hook=keep)
                 seen.append((reply["content"]["status"], text(outputs)))
-            client.execute("import time\ntime.sleep(60)")
-            await asyncio.sleep(1)
+            client.execute("import time\nprint('sleeping', flush=True)\ntime.sleep(60)")
+            while (await client.get_iopub_msg(timeout=30))["msg_type"] != "stream":
+                pass  # the cell is running now
             await manager.interrupt_kernel()  # its own session: by message, not by SIGINT
             while (await client.get_iopub_msg(timeout=20))["msg_type"] != "error":
                 pass
