@@ -26,6 +26,7 @@ from pipeline_helpers import (
 
 from coursekit.batch import democourse, gradebook
 from coursekit.batch.limits import Limits, serial_nbgrader_command, write_kernelspec
+from coursekit.verdicts import seeds
 
 ID = "ps1_power_method"
 SOURCE = REPO / "solutions" / ID / f"{ID}.ipynb"
@@ -114,3 +115,14 @@ def test_real_problem_set_with_the_course_config(tmp_path: Path) -> None:
         mine = gradebook.extract_record(url, course_id, ID, student)
         assert mine == gradebook.extract_record(theirs, course_id, ID, student), student
     assert democourse.ASSIGNMENT not in rows  # the demo course stays out of the real one
+
+    # Hidden inputs are per student and per submission, and recorded so a grade can be
+    # reproduced: grading the whole class again gives the same rows, seeds included.
+    reference_seeds = seeds.lookup(url, ID, "reference")
+    assert len(reference_seeds) == 1
+    assert {r.seed for r in seeds.lookup(url, ID, "writes_outside")} != {reference_seeds[0].seed}
+    before = {s: gradebook.extract_record(url, course_id, ID, s) for s in rows}
+    again = course_cli(root, "grade", ID, "--workers", "2", "--no-progress", "--force")
+    assert again.returncode == 0, again.stderr
+    assert {s: gradebook.extract_record(url, course_id, ID, s) for s in rows} == before
+    assert seeds.lookup(url, ID, "reference") == reference_seeds

@@ -102,6 +102,8 @@ def extract_record(db_url: str, course_id: str, assignment_id: str, student_id: 
     """
     from nbgrader.api import Gradebook, MissingEntry
 
+    from coursekit.verdicts import seeds
+
     with Gradebook(db_url, course_id) as gb:
         try:
             student = gb.find_student(student_id)
@@ -143,6 +145,9 @@ def extract_record(db_url: str, course_id: str, assignment_id: str, student_id: 
             }
         record["submission"] = {
             "assignment": assignment_id,
+            "seeds": [
+                [r.submission_hash, r.seed] for r in seeds.lookup(db_url, assignment_id, student_id)
+            ],
             "timestamp": submission.timestamp.isoformat() if submission.timestamp else None,
             "extension": submission.extension.total_seconds() if submission.extension else None,
             "notebooks": notebooks,
@@ -156,6 +161,7 @@ class Merger:
     def __init__(self, db_url: str, course_id: str) -> None:
         from nbgrader.api import Gradebook
 
+        self.db_url = db_url
         self.gb = Gradebook(db_url, course_id)
 
     def __enter__(self) -> Merger:
@@ -178,6 +184,11 @@ class Merger:
             except BaseException:
                 self.gb.db.rollback()
                 raise
+        from coursekit.verdicts import seeds
+
+        submission = record.get("submission") or {}
+        for digest, seed in submission.get("seeds", []):  # so that a grade can be reproduced
+            seeds.record(self.db_url, submission["assignment"], student["id"], digest, seed)
 
 
 def apply_record(db_url: str, course_id: str, record: dict) -> None:
