@@ -8,10 +8,10 @@ The last cell of every problem set runs ``check(...)`` with your graded function
 For every graded part it prints whether your function passes the public tests of that part, what
 failed, and what grading would flag: a routine the set forbids inside that function ("power_method
 calls torch.linalg.eigvalsh, which grading does not allow: ..."). Forbidden routines are observed
-while your function runs (``observe``), whatever name you imported them under. The rules and
-tolerances are those of ``fromscratch.rules``, which grading uses too; the hidden tests use other
-inputs of the same kinds (different for every student and submission), so passing here is
-necessary, not sufficient.
+while your function runs, whatever name you imported them under, by the traps grading installs
+(``fromscratch.traps.observe``). The rules and tolerances are those of ``fromscratch.rules``,
+which grading uses too; the hidden tests use other inputs of the same kinds (different for every
+student and submission), so passing here is necessary, not sufficient.
 
 Taught in: the problem sets (the Exercises part of the book).
 """
@@ -19,163 +19,18 @@ Taught in: the problem sets (the Exercises part of the book).
 from __future__ import annotations
 
 import math
-import re
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from torch.overrides import TorchFunctionMode, resolve_name
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from fromscratch.rules import FAMILY_TEXT, PS1, PS2, PS3, RULES, SetRules
+from fromscratch.traps import observe
 
 __all__ = ["PartResult", "check", "observe"]
 
-_SPECTRAL_OP = re.compile(r"eig|svd|lobpcg")
-_SPECTRAL_LAPACK = re.compile(
-    r"^[sdcz]?(sy|he|ge|st|sb|hb|gg|sp|hp|pt|bd|hs|tr)\w*(ev|svd|sdd|sdc|sqr|ebz|emr|erf|eqr|eqz)"
-)
 _COURSE_PACKAGES = ("fromscratch", "coursekit")
-
-
-# ----------------------------------------------------------------------------- the observer
-
-
-def _name(func: Any) -> str:
-    try:
-        name = resolve_name(func)
-    except Exception:  # noqa: BLE001  (an unusual callable: fall back to its own name)
-        name = None
-    return name or getattr(func, "__qualname__", None) or repr(func)
-
-
-class _Recorder:
-    """What a call did: [(family, "calls torch.linalg.eigvalsh"), ...] in order, no repeats."""
-
-    def __init__(self) -> None:
-        self.findings: list[tuple[str, str]] = []
-        self.outer: list[str] = []  # the public routine currently running, outermost first
-
-    def add(self, family: str, text: str) -> None:
-        if (family, text) not in self.findings:
-            self.findings.append((family, text))
-
-    def caller(self, default: str) -> str:
-        return self.outer[0] if self.outer else default
-
-
-class _Names(TorchFunctionMode):
-    def __init__(self, recorder: _Recorder) -> None:
-        super().__init__()
-        self.recorder = recorder
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.recorder.outer.append(_name(func))
-        try:
-            return func(*args, **(kwargs or {}))
-        finally:
-            self.recorder.outer.pop()
-
-
-class _Ops(TorchDispatchMode):
-    """Every aten op: eigen/SVD kernels under any alias, and autograd's backward pass."""
-
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        return False  # keep __torch_dispatch__ unwrapped: wrapping imports torch._dynamo (~1 s)
-
-    def __init__(self, recorder: _Recorder) -> None:
-        super().__init__()
-        self.recorder = recorder
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        op = func._schema.name
-        if _SPECTRAL_OP.search(op):
-            self.recorder.add("spectral", f"calls {self.recorder.caller(op)}")
-        if torch._C._current_graph_task_id() != -1:
-            self.recorder.add("autograd", f"calls {self.recorder.caller('backward')}")
-        return func(*args, **(kwargs or {}))
-
-
-def _wrap(module: Any, name: str, recorder: _Recorder, label: str, saved: list) -> None:
-    original = getattr(module, name, None)
-    if not callable(original):
-        return
-
-    def wrapper(*args, **kwargs):
-        recorder.add("spectral", f"calls {recorder.caller(label)}")
-        return original(*args, **kwargs)
-
-    try:
-        setattr(module, name, wrapper)
-    except (AttributeError, TypeError):
-        return
-    saved.append((module, name, original))
-
-
-def _public(module: Any, name: str, recorder: _Recorder, label: str, saved: list) -> None:
-    original = getattr(module, name, None)
-    if not callable(original):
-        return
-
-    def public(*args, **kwargs):
-        recorder.outer.append(label)
-        try:
-            return original(*args, **kwargs)
-        finally:
-            recorder.outer.pop()
-
-    try:
-        setattr(module, name, public)
-    except (AttributeError, TypeError):
-        return
-    saved.append((module, name, original))
-
-
-@contextmanager
-def observe() -> Iterator[list[tuple[str, str]]]:
-    """Record the forbidden-family routines run inside the ``with`` block.
-
-    Yields the list of findings, filled as the block runs: ``("spectral", "calls
-    torch.linalg.eigvalsh")``, ``("autograd", "calls torch.Tensor.backward")``. It sees torch
-    routines whatever name they were imported under (a TorchFunctionMode names the public
-    function, a TorchDispatchMode sees the eigen/SVD kernels and the backward pass), and NumPy's
-    (and, if imported, SciPy's) eigen/SVD kernels, which are wrapped only for the duration.
-    """
-    import numpy.linalg
-
-    recorder = _Recorder()
-    saved: list = []
-    umath = numpy.linalg._umath_linalg
-    for name in dir(umath):
-        if re.match(r"(eig|svd)", name):
-            _wrap(umath, name, recorder, "numpy.linalg", saved)
-    for name in (
-        "eig",
-        "eigh",
-        "eigvals",
-        "eigvalsh",
-        "svd",
-        "norm",
-        "cond",
-        "matrix_rank",
-        "pinv",
-    ):
-        _public(numpy.linalg, name, recorder, f"numpy.linalg.{name}", saved)
-    for modname in ("scipy.linalg._flapack", "scipy.linalg._clapack"):
-        module = sys.modules.get(modname)
-        for name in list(vars(module)) if module else ():
-            if _SPECTRAL_LAPACK.match(name):
-                _wrap(module, name, recorder, f"scipy.linalg (LAPACK {name})", saved)
-    try:
-        with _Names(recorder), _Ops(recorder):
-            yield recorder.findings
-    finally:
-        for module, name, original in reversed(saved):
-            setattr(module, name, original)
 
 
 def _course_code(function: Callable) -> list[str]:
@@ -249,7 +104,7 @@ class _Runner:
                 raise _Fail(f"{function} raised {type(exc).__name__}: {exc}") from None
             finally:
                 found = self.findings.setdefault(function, [])
-                found += [x for x in seen if x not in found]
+                found += [(fam, text) for fam, text in seen if (fam, text) not in found]
         self.last_args = copies
         return result
 

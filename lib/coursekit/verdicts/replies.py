@@ -39,7 +39,7 @@ from builtins import (  # noqa: UP029
 from collections.abc import Callable
 from typing import Any
 
-from coursekit.verdicts.traps import THREAD_MESSAGE, Traps
+from fromscratch.traps import THREAD_MESSAGE, Traps
 
 __all__ = ["Encoder", "Unreadable", "observed_call", "observed_exec", "student_namespace"]
 

@@ -19,7 +19,7 @@ Until the first student cell runs, everything here is trusted; so it first
 2. imports torch and NumPy and binds every function it needs later to local names ("pristine"
    references: the student may patch ``torch.Tensor.tolist``, ``json.dumps`` or ``isinstance``
    afterwards, the server keeps using the originals),
-3. installs the runtime traps (``coursekit.verdicts.traps``: torch function and dispatch modes,
+3. installs the runtime traps (``fromscratch.traps``: torch function and dispatch modes,
    NumPy's and SciPy's LAPACK entry points, threads refused, the course's code profiled) and
    disables ``os._exit``, ``os.kill`` and friends; ``coursekit.verdicts.replies`` runs each cell
    statement and each call under them and encodes the results,
@@ -120,7 +120,7 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
             sent += os_write(resp_fd, view[sent:])
 
     # ------------------------------------------------------------------ traps
-    # coursekit.verdicts.traps sees every forbidden routine that runs during a call, whatever
+    # fromscratch.traps sees every forbidden routine that runs during a call, whatever
     # named it (its docstring has the security argument); replies.Encoder keeps the pristine
     # references that turn results into plain data. Exits and signals are refused, so that the
     # process survives to answer the parent.
@@ -131,7 +131,7 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
         observed_exec,
         student_namespace,
     )
-    from coursekit.verdicts.traps import Traps
+    from fromscratch.traps import Traps
 
     traps = Traps()
     traps.install()
@@ -251,9 +251,9 @@ def _preimport() -> None:
     import torch.utils._python_dispatch  # noqa: F401
 
     import coursekit.verdicts.replies  # noqa: F401
-    import coursekit.verdicts.traps
+    import fromscratch.traps
 
-    coursekit.verdicts.traps.preimport()  # SciPy: trapped in every child, imported once here
+    fromscratch.traps.preimport()  # SciPy: trapped in every child, imported once here
 
     torch.set_num_threads(1)  # before any fork: no intra-op thread pool to copy
 

@@ -2,7 +2,7 @@
 
 ``FORBIDDEN`` in a problem-set module maps a graded function to family names from ``FAMILIES``.
 A part loses points for a family only when the sandbox's runtime traps
-(``coursekit.verdicts.traps``) saw such a routine run during the graded call, whatever alias,
+(``fromscratch.traps``) saw such a routine run during the graded call, whatever alias,
 helper or library reached it. Static analysis (``coursekit.verdicts.static``) tags what it sees
 with the same families, but that is evidence for a person (``Verdict.review``), never a zero.
 

@@ -18,8 +18,12 @@ Why no alias, helper, thread or library escapes (the security argument, in short
   What Python-level traps cannot see (``ctypes`` into LAPACK, dispatch-key guards from
   ``torch._C``) is named by static analysis, and sent to a person.
 
-Only torch and NumPy are required (SciPy and scikit-learn are trapped when installed), so the
-same traps could run in a student's own kernel for a public self-check.
+Only torch and NumPy are required (SciPy and scikit-learn are trapped when installed). The same
+traps run in your own kernel when you call ``fromscratch.check.check()``: ``observe()`` installs
+their observing part (the torch modes, NumPy's and SciPy's routes) for one call and removes it
+after, so what ``check()`` reports is what grading sees.
+
+Taught in: the problem sets (their Rules cells); the grading sandbox installs ``Traps`` whole.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ import functools
 import re
 import sys
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["THREAD_MESSAGE", "Traps", "preimport"]
+__all__ = ["THREAD_MESSAGE", "Traps", "observe", "preimport"]
 
 THREAD_MESSAGE = (
     "starting a thread is not possible while grading: the grader watches each function in the "
@@ -90,6 +95,7 @@ class Traps:
         self.active = False  # True while student code runs under the modes
         self.popped: list[str] = []  # mode-stack pops seen while active (proof of tampering)
         self.installed: dict[tuple[int, str], tuple[Any, Any]] = {}  # (id(owner), name) -> ...
+        self.originals: dict[tuple[int, str], tuple[Any, Any]] = {}  # what ``put`` replaced
         self.watched: list[tuple[str, Any, dict]] = []  # (label, live __dict__, snapshot)
         self.own_modules: frozenset[str] = frozenset()  # the grader's modules loaded at setup
         self.finder: Any = None
@@ -144,11 +150,13 @@ class Traps:
 
     def put(self, owner: Any, name: str, value: Any) -> None:
         """Install ``value`` as ``owner.name`` and remember it for ``intact``."""
+        previous = getattr(owner, "__dict__", {}).get(name, _MISSING)
         try:
             setattr(owner, name, value)
         except (AttributeError, TypeError):
             return
         self.installed[(id(owner), name)] = (owner, value)
+        self.originals.setdefault((id(owner), name), (owner, previous))
 
     def intact(self) -> list[str]:
         """Names of the traps that were removed or replaced since ``install`` (empty = intact)."""
@@ -164,12 +172,46 @@ class Traps:
                     changed.append(f"{label}.{name}")
         return changed
 
+    def uninstall(self) -> None:
+        """Put back every attribute ``put`` replaced (``observe`` ends with this)."""
+        for (_, name), (owner, previous) in reversed(self.originals.items()):
+            try:
+                if previous is _MISSING:
+                    delattr(owner, name)
+                else:
+                    setattr(owner, name, previous)
+            except (AttributeError, TypeError):
+                pass
+        self.installed.clear()
+        self.originals.clear()
+
     def restore(self) -> None:
         for (_, name), (owner, value) in self.installed.items():
             try:
                 setattr(owner, name, value)
             except (AttributeError, TypeError):
                 pass
+
+
+@contextmanager
+def observe() -> Iterator[list[list[str]]]:
+    """Record the forbidden-family routines that run inside the ``with`` block.
+
+    Yields the findings list, filled as the block runs (``["spectral", "calls
+    torch.linalg.eigvalsh (aten::_linalg_eigh)"]``, ``["autograd", ...]``): grading's own torch
+    modes and NumPy/SciPy routes, with the same exceptions (a matrix norm of a one-column
+    matrix is a vector norm). Installed for the block only, then removed.
+    """
+    traps = Traps()
+    try:
+        _trap_numpy(traps)
+        _trap_scipy(traps)
+        traps.active = True
+        with traps.function_mode, traps.dispatch_mode:
+            yield traps.findings
+    finally:
+        traps.active = False
+        traps.uninstall()
 
 
 REFERENCE_PACKAGES = ("fromscratch", "coursekit")
