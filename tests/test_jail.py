@@ -148,3 +148,22 @@ def test_missing_libseccomp_fails_closed() -> None:
     )
     assert done.stdout.startswith("no seccomp filter:"), done.stdout + done.stderr
     assert "libseccomp2" in done.stdout
+
+
+def test_cgroups_left_by_ended_processes_are_swept() -> None:
+    if not jail.Cgroup.available():
+        pytest.skip("this machine lets us make no cgroups: rlimits only")
+    ended = subprocess.Popen(["true"])
+    ended.wait()
+    own = jail._own_cgroup(jail.Cgroup.available()[0])
+    assert own is not None
+    left, ours = own / f"coursekit-{ended.pid}-0", own / f"coursekit-{os.getpid()}-999"
+    left.mkdir()
+    ours.mkdir()
+    try:
+        jail._sweep(own)
+        assert not left.exists() and ours.exists()  # a live process keeps its cgroups
+    finally:
+        for folder in (left, ours):
+            if folder.exists():
+                folder.rmdir()

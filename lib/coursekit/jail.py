@@ -265,6 +265,18 @@ def _own_cgroup(controller: str) -> Path | None:
     return None
 
 
+def _sweep(folder: Path) -> None:
+    """Remove the empty cgroups that ended processes of ours left behind (a worker killed before
+    its clean-up); rmdir refuses a cgroup that still holds a process."""
+    for cgroup in folder.glob("coursekit-*"):
+        creator = cgroup.name.split("-")[-2] if cgroup.name.count("-") >= 2 else ""
+        if creator.isdigit() and not os.path.exists(f"/proc/{creator}"):
+            try:
+                cgroup.rmdir()
+            except OSError:
+                pass
+
+
 class Cgroup:
     """One cgroup v1 per sandbox: ``pids.max`` and ``memory.limit_in_bytes``.
 
@@ -286,6 +298,7 @@ class Cgroup:
             own = _own_cgroup(controller)
             if own is None:
                 continue
+            _sweep(own)
             probe = own / f"coursekit-probe-{os.getpid()}"
             try:
                 probe.mkdir()
