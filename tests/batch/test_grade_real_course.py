@@ -1,7 +1,7 @@
 """``course grade`` on the course's real problem set and nbgrader_config.py (trusted verdicts).
 
-The repository's config replaces nbgrader's Execute with the course's SafeExecute (a Landlock
-jail, survives dead kernels) and scores from verdicts computed out of process. ``course grade``
+The repository's config replaces nbgrader's Execute with the course's SafeExecute (the bubblewrap
+sandbox, survives dead kernels) and scores from verdicts computed out of process. ``course grade``
 must run that pipeline unchanged, with its own limited kernel inside the jail, and write the
 same gradebook rows as serial ``nbgrader autograde`` with the same kernel.
 """
@@ -94,6 +94,15 @@ def test_real_problem_set_with_the_course_config(tmp_path: Path) -> None:
     url = gradebook.sqlite_url(root / "gradebook.db")
     assert gradebook.integrity_check(url) == "ok"
     assert sandbox_processes(root) == []
+
+    # The self-check cell decides nothing when grading (the verdicts come from the sandbox), so
+    # the kernel skips it; every other code cell ran.
+    autograded = json.loads((root / "autograded" / "reference" / ID / f"{ID}.ipynb").read_text())
+    code = [c for c in autograded["cells"] if c["cell_type"] == "code"]
+    skipped = [c for c in code if "self-check" in c["metadata"].get("tags", [])]
+    assert len(skipped) == 1 and skipped[0]["outputs"] == []
+    assert skipped[0]["execution_count"] is None
+    assert all(c["execution_count"] is not None for c in code if c not in skipped)
 
     feedback = (root / "feedback" / "reference" / ID / f"{ID}.html").read_text()
     assert "BEGIN HIDDEN TESTS" not in feedback

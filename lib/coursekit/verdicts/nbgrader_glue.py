@@ -106,6 +106,9 @@ class RestoreCellMetadata(NbGraderPreprocessor):
         return nb, resources
 
 
+SELF_CHECK_TAG = "self-check"  # the tag of each problem set's read-only check(...) cell
+
+
 class SafeExecute(Execute):
     """``Execute`` that survives a dead or unresponsive kernel (the verdicts don't need it), and
     starts the kernel inside the bubblewrap sandbox (``coursekit.jail``).
@@ -114,6 +117,13 @@ class SafeExecute(Execute):
     one-line reason, unless ``SafeExecute.unsafe_no_sandbox = True`` (then the kernel and the
     verdict sandbox run unconfined, and the log says so for every notebook).
     """
+
+    # The last cell of every problem set runs the student's self-check (``fromscratch.check``):
+    # useful in JupyterLab and in Validate, but its output decides nothing here (the verdicts
+    # come from the sandbox), so autograding skips it (~0.7 s of kernel time per submission).
+    skip_cells_with_tag = Unicode(
+        SELF_CHECK_TAG, help="Cells with this tag are not executed when autograding."
+    ).tag(config=True)
 
     unsafe_no_sandbox = Bool(
         False,
