@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -130,7 +131,11 @@ def test_outer_pid_translates_a_pid_of_the_sandbox() -> None:
         member = jail.child_pids(inside.pid)[0]
         outer = jail.outer_pid(member, inner)
         assert outer is not None and outer != inner
-        assert Path(f"/proc/{outer}/cmdline").read_bytes().startswith(b"sleep")
+        # `echo $!` can run before the forked shell has exec'd sleep: wait for the exec
+        deadline = time.monotonic() + 10
+        while not Path(f"/proc/{outer}/cmdline").read_bytes().startswith(b"sleep"):
+            assert time.monotonic() < deadline, "the sandboxed sleep never started"
+            time.sleep(0.05)
     finally:
         inside.kill()
         inside.wait()

@@ -74,10 +74,22 @@ def _set_limits() -> None:
         resource.setrlimit(limit, (new, hard))
 
 
-def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bottom)
+def main(argv: list) -> None:
+    """Set up (trusted, top to bottom), then serve the parent until it closes the pipe."""
     req_fd, resp_fd = int(argv[1]), int(argv[2])
     _set_limits()
+    receive, send = _wire(req_fd, resp_fd)  # pristine references, bound before student code
+    observer = _install_traps()
+    # The process already runs inside bubblewrap (coursekit.jail: namespaces, read-only system,
+    # only its folder writable, cgroup caps). Last step before student code: a seccomp filter
+    # that makes thread and process creation fail (the traps watch one thread).
+    jail = _confine()
+    _serve(receive, send, observer, jail)
 
+
+def _wire(req_fd: int, resp_fd: int):
+    """``receive()`` and ``send(message)`` on the two pipes, made only of references taken now
+    (the student may patch ``os``, ``json`` or ``struct`` later)."""
     import json
     import pickle
     import signal
@@ -89,15 +101,11 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
 
     torch.set_num_threads(1)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-    # ------------------------------------------------------------------ pristine references
-    # (the encoder's own pristine references live in replies.Encoder)
     exit_now = os._exit
     os_read, os_write = os.read, os.write
     pack, unpack = struct.pack, struct.unpack
     dumps, loads = json.dumps, pickle.loads
 
-    # ------------------------------------------------------------------ wire
     def read_exact(n: int) -> bytes:
         chunks, got = [], 0
         while got < n:
@@ -119,18 +127,17 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
         while sent < len(data):
             sent += os_write(resp_fd, view[sent:])
 
-    # ------------------------------------------------------------------ traps
-    # fromscratch.traps sees every forbidden routine that runs during a call, whatever
-    # named it (its docstring has the security argument); replies.Encoder keeps the pristine
-    # references that turn results into plain data. Exits and signals are refused, so that the
-    # process survives to answer the parent.
-    from coursekit.verdicts.replies import (
-        Encoder,
-        Observer,
-        observed_call,
-        observed_exec,
-        student_namespace,
-    )
+    return receive, send
+
+
+def _install_traps():
+    """fromscratch.traps sees every forbidden routine that runs during a call, whatever named
+    it (its docstring has the security argument); replies.Encoder keeps the pristine references
+    that turn results into plain data. Exits and signals are refused, so that the process
+    survives to answer the parent. Returns the ``replies.Observer``."""
+    import signal
+
+    from coursekit.verdicts.replies import Encoder, Observer
     from fromscratch.traps import Traps
 
     traps = Traps()
@@ -140,19 +147,18 @@ def main(argv: list) -> None:  # noqa: C901  (one linear setup, read top to bott
     observer = Observer(traps, Encoder())
     for module in (sys.modules[main.__module__], sys.modules["coursekit.verdicts.replies"]):
         traps.watch(module)
+    return observer
 
-    # ------------------------------------------------------------------ jail
-    # The process already runs inside bubblewrap (coursekit.jail: namespaces, read-only system,
-    # only its folder writable, cgroup caps). Last step before student code: a seccomp filter
-    # that makes thread and process creation fail (the traps watch one thread).
-    jail = _confine()
 
-    # ------------------------------------------------------------------ serve
+def _serve(receive, send, observer, jail: str) -> None:
+    """Answer requests until the parent closes the pipe. Each reply echoes its request's
+    sequence number and nonce; the nonce leaves the request before student code runs."""
+    from coursekit.verdicts.replies import observed_call, observed_exec, student_namespace
+
     namespace = student_namespace()
     send({"ok": True, "ready": True, "jail": jail, "seq": 0, "nonce": None})
     while True:
         request = receive()
-        # the reply must echo both; the nonce leaves the request before student code runs
         seq, nonce = request.pop("seq", None), request.pop("nonce", None)
         op = request["op"]
         if op == "defined":
