@@ -14,6 +14,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from built_site import SITE, require_site
+from coursekit.problemsets.pages import RELIES_ON
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = SITE
@@ -46,7 +47,7 @@ def pages() -> dict[str, BeautifulSoup]:
     return out
 
 
-def test_toc_lists_the_eight_chapters_in_order():
+def test_toc_lists_the_chapters_in_order():
     chapters = [f.removeprefix("book/") for f in toc_files() if f.startswith("book/0")]
     assert chapters == CHAPTERS
 
@@ -144,3 +145,13 @@ def test_no_code_cell_output_is_only_a_bare_repr(pages, name):
             pytest.fail(
                 f"{name}: a cell's only output is a bare repr; say what it is:\n{text[:300]}"
             )
+
+
+@pytest.mark.parametrize("assignment_id", sorted(RELIES_ON))
+def test_problem_set_page_links_back_to_the_chapters_it_builds_on(assignment_id):
+    require_site()
+    page = HTML / "book" / "exercises" / f"{assignment_id}.html"
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    targets = {a.get("href", "").split("#")[0] for a in soup.find_all("a")}
+    for chapter in RELIES_ON[assignment_id]:
+        assert f"../{chapter}.html" in targets, f"{assignment_id} does not link to {chapter}"

@@ -21,6 +21,12 @@ __all__ = ["page_path", "render"]
 
 ROOT = Path(__file__).resolve().parents[3]
 BINDER = "https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{path}"
+# The chapters each problem set builds on (book/<name>.md), linked from the top of its page.
+RELIES_ON: dict[str, tuple[str, ...]] = {
+    "ps1_power_method": ("03_matmul",),
+    "ps2_low_rank": ("03_matmul", "06_autograd"),
+    "ps3_mlp_gd": ("04_forward", "05_backward", "08_optim"),
+}
 
 
 def _repository() -> tuple[str, str]:
@@ -54,6 +60,14 @@ def _fence(code: str) -> str:
     return f"{ticks}python\n{code.rstrip()}\n{ticks}"
 
 
+def _relies_on(assignment_id: str) -> list[str]:
+    chapters = RELIES_ON.get(assignment_id, ())
+    if not chapters:
+        return []
+    links = ", ".join(f"{{doc}}`../{name}`" for name in chapters)
+    return [f"It builds on {links}."]
+
+
 def render(assignment_id: str) -> str:
     """The Exercises page for one released notebook, as MyST Markdown."""
     released = ROOT / "assignments" / assignment_id / f"{assignment_id}.ipynb"
@@ -72,6 +86,7 @@ def render(assignment_id: str) -> str:
             ":::{admonition} Get the notebook",
             ":class: tip",
             ", ".join(links) + ".",
+            *_relies_on(assignment_id),
             "This page shows the student version: the code cells below are what you start from.",
             "The *Validate* button runs the visible tests; your score comes from hidden tests "
             "that the course runs when it grades your submission.",
