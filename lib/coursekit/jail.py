@@ -116,13 +116,14 @@ def readable_paths() -> list[str]:
 
 
 def _filesystem(writable: Iterable[str], readable: Iterable[str]) -> list[str]:
-    args = []
+    # The private /tmp first: every bind after it lands on top of it, so a Python, a course or
+    # a working folder that lives under /tmp (a CI checkout, pytest's tmp_path) stays visible.
+    args = ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for folder in (*SYSTEM_FOLDERS, *ETC_FILES, CPU_INFO):
         args += ["--ro-bind-try", folder, folder]
     for path in (*readable_paths(), *readable):
         args += ["--ro-bind", path, path]
-    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for folder in writable:  # after --tmpfs /tmp: a folder under /tmp is bound on top of it
+    for folder in writable:
         args += ["--bind", folder, folder]
     return args
 
