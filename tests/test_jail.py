@@ -172,3 +172,23 @@ def test_cgroups_left_by_ended_processes_are_swept() -> None:
         for folder in (left, ours):
             if folder.exists():
                 folder.rmdir()
+
+
+def test_readable_paths_under_tmp_stay_visible(tmp_path: Path) -> None:
+    """The sandbox's /tmp is private, but a readable or writable folder that lives under /tmp
+    (a checkout and venv in a CI folder, pytest's tmp_path) is bound on top of it."""
+    assert str(tmp_path).startswith("/tmp/")
+    shared = tmp_path / "readable"
+    shared.mkdir()
+    (shared / "note.txt").write_text("visible")
+    work = tmp_path / "work"
+    work.mkdir()
+    command = jail.bwrap_command(
+        ["/bin/sh", "-c", f"cat {shared}/note.txt && touch {work}/out && ls /tmp"],
+        readable=[str(shared)],
+        cwd=str(work),
+    )
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("visible")
+    assert (work / "out").exists()
