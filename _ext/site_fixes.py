@@ -4,6 +4,9 @@
   Book (once with filename None, once with ""), so every page threw "Identifier
   'THEBE_JS_URL' has already been declared" in the console. Identical scripts are now
   written once per page.
+- docutils marks each bibliography entry ``role="doc-biblioentry"`` inside a ``role="list"``;
+  axe-core no longer counts that (deprecated) role as a list item and reported the list as
+  critical (aria-required-children). Entries are marked ``role="listitem"``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,16 @@ def drop_duplicate_scripts(
     context["script_files"] = unique
 
 
+def list_items_for_citations(
+    app: Sphinx, pagename: str, templatename: str, context: dict, doctree
+) -> None:
+    """Bibliography entries as list items of their ``role="list"`` (an accessible list)."""
+    body = context.get("body")
+    if isinstance(body, str) and 'role="doc-biblioentry"' in body:
+        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("html-page-context", drop_duplicate_scripts, priority=900)
+    app.connect("html-page-context", list_items_for_citations, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
