@@ -46,6 +46,27 @@ def test_observer_sees_an_aliased_import() -> None:
     assert "spectral" in _families(findings)
 
 
+def test_observer_names_the_ready_made_routines_a_chapter_exercise_bans() -> None:
+    a, b = torch.randn(3, 4), torch.randn(4, 2)
+    p = torch.nn.Parameter(torch.ones(2))
+    p.grad = torch.ones(2)
+    with observe() as findings:
+        a.stride()
+        torch.einsum("ij,jk->ik", a, b)
+        torch.broadcast_shapes((3, 1), (1, 4))  # plain Python: wrapped where it lives
+        a.expand(2, 3, 4)
+        torch.dot(a[0], a[0])
+        torch.nn.Linear(4, 2)(a)  # F.linear and the init routines its constructor calls
+        torch.optim.SGD([p], lr=0.1, momentum=0.9).step()
+        a.clamp(min=0) * 2  # an honest ReLU is nothing of the kind
+    assert _families(findings) >= {"strides", "einsum", "expand", "dot", "layers", "matmul",
+                                   "init", "optim"}  # fmt: skip
+    assert ["layers", "calls torch.Tensor.clamp"] not in findings
+    with observe() as findings:
+        a[0] @ a[1]  # two vectors: a dot product, not a matrix product
+    assert findings == [["dot", "calls torch.Tensor.matmul"]]
+
+
 def test_observer_sees_backward_and_autograd_grad() -> None:
     w = torch.ones(2, requires_grad=True)
     with observe() as findings:
@@ -64,8 +85,12 @@ def test_observer_is_silent_on_allowed_routines_and_leaves_nothing_installed() -
         torch.linalg.vector_norm(A @ v)
         torch.linalg.qr(A)
         np.linalg.norm(A.numpy()[0])
-    assert findings == []
+    assert findings == [
+        ["matmul", "calls torch.Tensor.matmul"]
+    ]  # named; banned only where a set says
     assert np.linalg._umath_linalg.eigh_lo is original
+    assert not getattr(torch.optim.SGD.step, "__coursekit_trap__", False)
+    assert not getattr(torch.broadcast_shapes, "__coursekit_trap__", False)
     assert torch._C._len_torch_function_stack() == 0
     assert torch._C._len_torch_dispatch_stack() == 0
     with observe() as after:

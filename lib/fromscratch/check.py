@@ -18,6 +18,7 @@ Taught in: the problem sets (the Exercises part of the book).
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import torch
 from fromscratch.rules import FAMILY_TEXT, PS1, PS2, PS3, RULES, SetRules
 from fromscratch.traps import observe
 
-__all__ = ["PartResult", "check", "observe"]
+__all__ = ["Fail", "PartResult", "Runner", "check", "observe"]
 
 _COURSE_PACKAGES = ("fromscratch", "coursekit")
 
@@ -59,7 +60,7 @@ def _course_code(function: Callable) -> list[str]:
 # ----------------------------------------------------------------------------- one part
 
 
-class _Fail(Exception):
+class Fail(Exception):
     """A public test of a part failed; the message says what and what to do."""
 
 
@@ -83,7 +84,7 @@ class PartResult:
         return f"✔ {self.part}: passed" if self.passed else f"✘ {self.part}: {self.message}"
 
 
-class _Runner:
+class Runner:
     """Calls the student's functions under the observer and collects findings per function."""
 
     def __init__(self, rules: SetRules, functions: dict[str, Callable]) -> None:
@@ -91,17 +92,19 @@ class _Runner:
         self.functions = functions
         self.findings: dict[str, list[tuple[str, str]]] = {}
 
-    def call(self, function: str, *args: Any) -> Any:
+    def call(self, function: str, *args: Any, driver: Callable[..., Any] | None = None) -> Any:
+        """``function(*args)`` observed (or ``driver(function, *args)`` for a graded class, as
+        grading drives it); a raised exception becomes a ``Fail`` naming it."""
         f = self.functions.get(function)
         if f is None:
-            raise _Fail(f"{function} is not defined: pass it to check(...) after defining it.")
+            raise Fail(f"{function} is not defined: pass it to check(...) after defining it.")
         copies = [a.detach().clone().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor)
                   else a for a in args]  # fmt: skip
         with observe() as seen:
             try:
-                result = f(*copies)
+                result = driver(f, *copies) if driver is not None else f(*copies)
             except Exception as exc:  # noqa: BLE001  (reported to the student, like grading does)
-                raise _Fail(f"{function} raised {type(exc).__name__}: {exc}") from None
+                raise Fail(f"{function} raised {type(exc).__name__}: {exc}") from None
             finally:
                 found = self.findings.setdefault(function, [])
                 found += [(fam, text) for fam, text in seen if (fam, text) not in found]
@@ -124,11 +127,11 @@ class _Runner:
 def _number(x: Any) -> float:
     if isinstance(x, torch.Tensor):
         if x.numel() != 1:
-            raise _Fail(f"returned a tensor of shape {tuple(x.shape)}; expected one number.")
+            raise Fail(f"returned a tensor of shape {tuple(x.shape)}; expected one number.")
         return float(x.reshape(()).real)
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return float(x)
-    raise _Fail(f"returned {type(x).__name__}; expected a 0-dim tensor or a float.")
+    raise Fail(f"returned {type(x).__name__}; expected a 0-dim tensor or a float.")
 
 
 def _rel(x: torch.Tensor, y: torch.Tensor, scale: torch.Tensor | None = None) -> float:
@@ -153,13 +156,13 @@ def _dtype_tol(rules: SetRules, dtype: torch.dtype) -> float:
 # ----------------------------------------------------------------------------- ps1
 
 
-def _ps1_parts(run: _Runner) -> dict[str, Callable[[], None]]:
+def _ps1_parts(run: Runner) -> dict[str, Callable[[], None]]:
     def case(a: torch.Tensor, k: int, top: float) -> None:
         est = _number_of(run.call("power_method", a, k), "power_method")
         tol = _dtype_tol(PS1, a.dtype)
         if not abs(est - top) <= tol * top:
             kind = str(a.dtype).removeprefix("torch.")
-            raise _Fail(
+            raise Fail(
                 f"on a public {a.shape[0]}×{a.shape[0]} {kind} matrix with λ₁ = {top:g} and"
                 f" k = {k}, power_method returned {est!r}; grading needs |estimate − λ₁| ≤"
                 f" {tol:g}·λ₁."
@@ -187,8 +190,8 @@ def _ps1_parts(run: _Runner) -> dict[str, Callable[[], None]]:
 def _number_of(x: Any, function: str) -> float:
     try:
         return _number(x)
-    except _Fail as fail:
-        raise _Fail(f"{function} {fail}") from None
+    except Fail as fail:
+        raise Fail(f"{function} {fail}") from None
 
 
 # ----------------------------------------------------------------------------- ps2
@@ -203,16 +206,16 @@ def _with_singular_values(m: int, n: int, sigma: list[float], seed: int, dtype: 
     return ((q1 * s) @ q2.T).to(dtype)  # (m, k) @ (k, n) -> (m, n)
 
 
-def _ps2_parts(run: _Runner) -> dict[str, Callable[[], None]]:
+def _ps2_parts(run: Runner) -> dict[str, Callable[[], None]]:
     name = "best_rank_approximation"
 
     def result(a: torch.Tensor, r: int) -> torch.Tensor:
         b = run.call(name, a, r)
         where = f"for a public {tuple(a.shape)} {str(a.dtype).removeprefix('torch.')} A, r = {r}"
         if not isinstance(b, torch.Tensor):
-            raise _Fail(f"{where}: {name} returned {type(b).__name__}; expected a tensor.")
+            raise Fail(f"{where}: {name} returned {type(b).__name__}; expected a tensor.")
         if b.shape != a.shape:
-            raise _Fail(
+            raise Fail(
                 f"{where}: the result has shape {tuple(b.shape)}; expected {tuple(a.shape)}."
             )
         return b
@@ -227,7 +230,7 @@ def _ps2_parts(run: _Runner) -> dict[str, Callable[[], None]]:
         rel = _rel(b, best(a, r), a)
         if not rel <= tol:
             kind = str(a.dtype).removeprefix("torch.")
-            raise _Fail(
+            raise Fail(
                 f"for a public {tuple(a.shape)} {kind} A and r = {r},"
                 f" ‖result − A_r‖_F / ‖A‖_F = {rel:.2g}; grading needs ≤ {tol:g}."
             )
@@ -240,9 +243,9 @@ def _ps2_parts(run: _Runner) -> dict[str, Callable[[], None]]:
                 before = a.clone()
                 b = result(a, 2)
                 if b.dtype != a.dtype:
-                    raise _Fail(f"for a {dtype} A the result is {b.dtype}; keep the dtype of A.")
+                    raise Fail(f"for a {dtype} A the result is {b.dtype}; keep the dtype of A.")
                 if not torch.equal(run.last_args[0], before):
-                    raise _Fail(f"{name} modified A in place; work on A.clone().")
+                    raise Fail(f"{name} modified A in place; work on A.clone().")
 
     def rank() -> None:
         a = _with_singular_values(6, 4, [4.0, 3.0, 2.0, 1.0], 0, torch.float64)
@@ -251,9 +254,7 @@ def _ps2_parts(run: _Runner) -> dict[str, Callable[[], None]]:
             sv = torch.linalg.svdvals(b.double())
             got = int((sv > PS2.tolerances["rank_float64"] * 4.0).sum())
             if got != r:
-                raise _Fail(
-                    f"for a public (6, 4) float64 A and r = {r}, the result has rank {got}."
-                )
+                raise Fail(f"for a public (6, 4) float64 A and r = {r}, the result has rank {got}.")
 
     def square() -> None:
         a = _with_singular_values(5, 5, [5.0, 4.0, 3.0, 2.0, 1.0], 1, torch.float64)
@@ -285,7 +286,7 @@ def _ps2_parts(run: _Runner) -> dict[str, Callable[[], None]]:
 # ----------------------------------------------------------------------------- ps3
 
 
-def _ps3_parts(run: _Runner) -> dict[str, Callable[[], None]]:
+def _ps3_parts(run: Runner) -> dict[str, Callable[[], None]]:
     n, d, h, o = 7, 5, 4, 3
 
     def problem(seed: int, dtype: torch.dtype, single: bool = False):
@@ -312,34 +313,32 @@ def _ps3_parts(run: _Runner) -> dict[str, Callable[[], None]]:
         tol = _dtype_tol(PS3, dtype)
         if not isinstance(got, torch.Tensor) or got.shape != want.shape:
             shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
-            raise _Fail(f"{what}: got {shape}, expected shape {tuple(want.shape)}.")
+            raise Fail(f"{what}: got {shape}, expected shape {tuple(want.shape)}.")
         rel = _rel(got, want)
         if not rel <= tol:
             kind = str(dtype).removeprefix("torch.")
-            raise _Fail(f"{what} ({kind}): relative error {rel:.2g}; grading needs ≤ {tol:g}.")
+            raise Fail(f"{what} ({kind}): relative error {rel:.2g}; grading needs ≤ {tol:g}.")
 
     def sigmoid_values() -> None:
         for dtype in (torch.float64, torch.float32):
             z = torch.tensor([[0.0, 5.0, -5.0, 2.0], [-1.0, 0.5, 3.0, -2.5]], dtype=dtype)
             s = run.call("sigmoid", z)
             if not isinstance(s, torch.Tensor) or s.dtype != dtype or s.shape != z.shape:
-                raise _Fail(
-                    f"sigmoid must return a tensor with the shape and dtype of z ({dtype})."
-                )
+                raise Fail(f"sigmoid must return a tensor with the shape and dtype of z ({dtype}).")
             atol = PS3.tolerances[f"sigmoid_atol_{str(dtype).removeprefix('torch.')}"]
             err = float((s.double() - torch.sigmoid(z.double())).abs().max())
             if not err <= atol:
-                raise _Fail(f"sigmoid is off by {err:.2g} ({dtype}); grading needs ≤ {atol:g}.")
+                raise Fail(f"sigmoid is off by {err:.2g} ({dtype}); grading needs ≤ {atol:g}.")
 
     def sigmoid_stable() -> None:
         for dtype in (torch.float32, torch.float64):
             z = torch.tensor([-1000.0, -100.0, 0.0, 100.0, 1000.0], dtype=dtype)
             s = run.call("sigmoid", z)
             if not isinstance(s, torch.Tensor) or not bool(torch.isfinite(s).all()):
-                raise _Fail(f"sigmoid gives nan or inf for |z| up to 1000 ({dtype}).")
+                raise Fail(f"sigmoid gives nan or inf for |z| up to 1000 ({dtype}).")
             atol = PS3.tolerances[f"sigmoid_atol_{str(dtype).removeprefix('torch.')}"]
             if float((s.double() - torch.sigmoid(z.double())).abs().max()) > atol:
-                raise _Fail(f"sigmoid's limits at ±1000 are wrong ({dtype}): expect 0 and 1.")
+                raise Fail(f"sigmoid's limits at ±1000 are wrong ({dtype}): expect 0 and 1.")
 
     def forward(single: bool) -> None:
         for seed, dtype in ((0, torch.float64), (1, torch.float32)):
@@ -354,7 +353,7 @@ def _ps3_parts(run: _Runner) -> dict[str, Callable[[], None]]:
             pred, y = (torch.randn(shape, generator=g, dtype=torch.float64).to(dtype) for _ in "py")
             out = run.call("mse_loss", pred, y)
             if not isinstance(out, torch.Tensor):
-                raise _Fail(f"mse_loss returned {type(out).__name__}; return a 0-dim tensor.")
+                raise Fail(f"mse_loss returned {type(out).__name__}; return a 0-dim tensor.")
             close("mse_loss", out.reshape(()), ((pred.double() - y.double()) ** 2).mean(), dtype)
 
     def grads(names: tuple[int, ...], single: bool = False) -> Callable[[], None]:
@@ -366,7 +365,7 @@ def _ps3_parts(run: _Runner) -> dict[str, Callable[[], None]]:
                 x, y, *params = problem(seed, dtype, single)
                 got = run.call("gradients", x, y, *params)
                 if not isinstance(got, (tuple, list)) or len(got) != 4:
-                    raise _Fail("gradients must return the tuple (dW1, db1, dW2, db2).")
+                    raise Fail("gradients must return the tuple (dW1, db1, dW2, db2).")
                 want = ref_grads(x.reshape(-1, d), y.reshape(-1, o), *params)
                 for i in names:
                     close(labels[i], got[i], want[i], dtype)
@@ -391,7 +390,7 @@ def _ps3_parts(run: _Runner) -> dict[str, Callable[[], None]]:
                             p -= lr * g
                 if what == "losses":
                     if not isinstance(losses, list) or not all(type(v) is float for v in losses):
-                        raise _Fail(f"train must return a list of {steps} Python floats.")
+                        raise Fail(f"train must return a list of {steps} Python floats.")
                     close("the losses", torch.tensor(losses), torch.tensor(want), dtype)
                 else:
                     for name, p, r in zip(("W1", "b1", "W2", "b2"), run.last_args[2:6], ref,
@@ -423,12 +422,23 @@ _PARTS = {
 }
 
 
+def _parts_of(rules: SetRules, run: Runner) -> dict[str, Callable[[], None]]:
+    """The public tests of a set: here for the problem sets, in ``fromscratch.selfcheck.<id>``
+    (its ``parts(run)``) for the chapter sets."""
+    if rules.assignment_id in _PARTS:
+        return _PARTS[rules.assignment_id](run)
+    module = importlib.import_module(f"fromscratch.selfcheck.{rules.assignment_id}")
+    return module.parts(run)
+
+
 def _function_of(part: str, rules: SetRules) -> str:
-    """The graded function a part tests: named in the part ("ps3_train_losses" -> "train",
-    "ps3_mse_loss" -> "mse_loss"), or the set's only function."""
+    """The graded function a part tests: the longest function name the part starts with
+    ("ps3_train_losses" -> "train", "slice_view_negative_step" -> "slice_view"), or the set's
+    only function."""
     if len(rules.functions) == 1:
         return rules.functions[0]
-    return next(f for f in rules.functions if part.removeprefix("ps3_").startswith(f))
+    name = part.removeprefix("ps3_")
+    return max((f for f in rules.functions if name.startswith(f)), key=len)
 
 
 class Report(list):
@@ -458,14 +468,14 @@ def check(*functions: Callable, verbose: bool = True) -> Report:
             f" got {sorted(given)}."
         )
     rules = matches[0]
-    run = _Runner(rules, given)
+    run = Runner(rules, given)
     results = Report()
-    for part, test in _PARTS[rules.assignment_id](run).items():
+    for part, test in _parts_of(rules, run).items():
         function = _function_of(part, rules)
         try:
             test()
             result = PartResult(part, function, True)
-        except _Fail as fail:
+        except Fail as fail:
             result = PartResult(part, function, False, str(fail))
         results.append(result)
     for result in results:  # a forbidden routine costs every part of that function

@@ -11,11 +11,14 @@ Families of forbidden routines (a function may not call any routine of a family 
   NumPy's and SciPy's eigen/SVD routines).
 - ``autograd``: automatic differentiation (``backward()``, ``torch.autograd``, ``torch.func``).
 - ``reference``: the course's own packages (``fromscratch``, the course tooling).
+- the chapter exercises' families of ready-made torch routines (``strides``, ``expand``,
+  ``matmul``, ``dot``, ``einsum``, ``layers``, ``init``, ``optim``): the routines each covers
+  are listed by public name in ``fromscratch.traps.API_FAMILIES``.
 
 Tolerances are relative unless named ``ATOL``; "relative to ‖A‖_F" means
 ``‖result − expected‖_F / ‖A‖_F``.
 
-Taught in: the problem sets (the Exercises part of the book).
+Taught in: the chapters' Exercises sections and the problem sets (the Exercises part of the book).
 """
 
 from __future__ import annotations
@@ -28,6 +31,17 @@ FAMILY_TEXT: dict[str, str] = {
     "spectral": "computes eigenvalues or singular values directly",
     "autograd": "uses automatic differentiation",
     "reference": "uses the course's own reference code",
+    "strides": "reads strides or offsets from a tensor (Tensor.stride, Tensor.storage_offset)",
+    "expand": "broadcasts with torch's own routines (expand, broadcast_to, broadcast_tensors,"
+    " broadcast_shapes)",
+    "matmul": "multiplies matrices with a ready-made routine (@, torch.matmul, mm, bmm, mv,"
+    " tensordot, F.linear, ...)",
+    "dot": "takes dot products with a ready-made routine (torch.dot, vdot, inner, @ of two"
+    " vectors)",
+    "einsum": "uses torch.einsum",
+    "layers": "uses torch's ready-made layer functions (F.linear, F.relu, torch.relu, F.mse_loss)",
+    "init": "uses torch.nn.init",
+    "optim": "uses torch.optim's optimisers",
 }
 
 
@@ -91,4 +105,71 @@ PS3 = SetRules(
     },
 )
 
-RULES: dict[str, SetRules] = {r.assignment_id: r for r in (PS1, PS2, PS3)}
+# ----------------------------------------------------------------------------- chapter sets
+# One set per chapter (the chapter's Exercises section links it). Each entry belongs to its set's
+# grader (coursekit.problemsets.<id>) and self-check (fromscratch.selfcheck.<id>).
+
+# ch01: strides and offsets are integers: exact.
+CH01 = SetRules(
+    assignment_id="ch01_tensors",
+    functions=("contiguous_strides", "transpose_view", "slice_view", "element_offset"),
+    forbidden={"*": ("reference", "strides")},
+    tolerances={},
+)
+
+CH02 = SetRules(
+    assignment_id="ch02_broadcasting",
+    functions=("broadcast_shape", "broadcast_by_strides", "pairwise_sq_distances"),
+    forbidden={"*": ("reference", "expand"), "pairwise_sq_distances": ("matmul", "dot", "einsum")},
+    tolerances={"float32": 1e-5, "float64": 1e-12},
+)
+
+CH03 = SetRules(
+    assignment_id="ch03_matmul",
+    functions=("matmul_loops", "matmul_broadcast", "matmul_einsum"),
+    forbidden={
+        "*": ("reference",),
+        "matmul_loops": ("matmul", "einsum"),
+        "matmul_broadcast": ("matmul", "dot", "einsum"),
+        "matmul_einsum": ("matmul", "dot"),
+    },
+    tolerances={"bound_factor": 1.0},
+)
+
+CH04 = SetRules(
+    assignment_id="ch04_forward",
+    functions=("linear", "relu", "kaiming_init"),
+    forbidden={"*": ("reference", "layers", "init")},
+    tolerances={"float32": 1e-5, "float64": 1e-12},
+)
+
+CH05 = SetRules(
+    assignment_id="ch05_backward",
+    functions=("mse_backward", "relu_backward", "linear_backward"),
+    forbidden={"*": ("reference", "autograd")},
+    tolerances={"float32": 1e-5, "float64": 1e-12},
+)
+
+CH06 = SetRules(
+    assignment_id="ch06_autograd",
+    functions=("SoftplusFunction", "central_difference", "Value"),
+    forbidden={"*": ("reference",), "central_difference": ("autograd",), "Value": ("autograd",)},
+    tolerances={"float64": 1e-10},
+)
+
+CH07 = SetRules(
+    assignment_id="ch07_nn",
+    functions=("MLP", "count_parameters", "clone_via_state_dict"),
+    forbidden={"*": ("reference",)},
+    tolerances={"float32": 1e-6, "float64": 1e-12},
+)
+
+CH08 = SetRules(
+    assignment_id="ch08_optim",
+    functions=("sgd_momentum_step", "adam_step", "training_loop"),
+    forbidden={"*": ("reference", "optim")},
+    tolerances={"float32": 1e-5, "float64": 1e-12},
+)
+
+CHAPTER_SETS = (CH01, CH02, CH03, CH04, CH05, CH06, CH07, CH08)
+RULES: dict[str, SetRules] = {r.assignment_id: r for r in (*CHAPTER_SETS, PS1, PS2, PS3)}

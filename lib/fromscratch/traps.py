@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["THREAD_MESSAGE", "Traps", "observe", "preimport"]
+__all__ = ["API_FAMILIES", "THREAD_MESSAGE", "Traps", "observe", "preimport"]
 
 THREAD_MESSAGE = (
     "starting a thread is not possible while grading: the grader watches each function in the "
@@ -55,6 +55,60 @@ SCIPY_PUBLIC = re.compile(
     r"|subspace_angles|matrix_norm|svds)"
 )
 SCIPY_MODULES = ("scipy.linalg", "scipy.sparse.linalg")
+
+# Families of ready-made torch routines that a chapter exercise asks you to write yourself, by
+# public name. A name is seen two ways: the torch function mode names every torch routine the
+# student's code calls (methods and operators included: ``a @ b`` is ``torch.Tensor.matmul``),
+# and plain-Python routines that bypass that mode (``torch.broadcast_shapes``, most of
+# ``torch.nn.init``, optimisers' ``step``) are wrapped where they live. ``module.*`` means every
+# public function of the module; ``module.*.step`` the ``step`` of every class in it.
+_MATMUL = ("matmul", "mm", "bmm", "mv", "addmm", "addmv", "addbmm", "baddbmm", "addr",
+           "chain_matmul", "tensordot", "outer", "ger", "cdist")  # fmt: skip
+API_FAMILIES: dict[str, tuple[str, ...]] = {
+    "strides": ("torch.Tensor.stride", "torch.Tensor.storage_offset"),
+    "expand": (
+        "torch.Tensor.expand",
+        "torch.Tensor.expand_as",
+        "torch.Tensor.broadcast_to",
+        "torch.broadcast_to",
+        "torch.broadcast_tensors",
+        "torch.functional.broadcast_tensors",
+        "torch.broadcast_shapes",
+        "torch.functional.broadcast_shapes",
+    ),
+    "matmul": (
+        *(f"torch.{n}" for n in _MATMUL),
+        *(f"torch.Tensor.{n}" for n in _MATMUL),
+        "torch.Tensor.__matmul__",
+        "torch.Tensor.__rmatmul__",
+        "torch.linalg.matmul",
+        "torch.linalg.multi_dot",
+        "torch.nn.functional.linear",
+        "torch.nn.functional.bilinear",
+    ),
+    "dot": (
+        "torch.dot",
+        "torch.vdot",
+        "torch.inner",
+        "torch.linalg.vecdot",
+        "torch.Tensor.dot",
+        "torch.Tensor.vdot",
+        "torch.Tensor.inner",
+    ),  # fmt: skip
+    "einsum": ("torch.einsum", "torch.functional.einsum"),
+    "layers": (
+        "torch.nn.functional.linear",
+        "torch.nn.functional.relu",
+        "torch.nn.functional.relu_",
+        "torch.relu",
+        "torch.relu_",
+        "torch.Tensor.relu",
+        "torch.Tensor.relu_",
+        "torch.nn.functional.mse_loss",
+    ),
+    "init": ("torch.nn.init.*",),
+    "optim": ("torch.optim.*.step", "torch.optim._functional.*"),
+}
 
 
 def preimport() -> None:
@@ -125,6 +179,7 @@ class Traps:
         """Wrap every route (NumPy, SciPy, threads, torch.compile). Idempotent."""
         _trap_numpy(self)
         _trap_scipy(self)
+        _trap_api(self)
         _refuse_threads(self)
         _neutralise_compile(self)
         _guard_mode_stacks(self)
@@ -206,6 +261,7 @@ def observe() -> Iterator[list[list[str]]]:
     try:
         _trap_numpy(traps)
         _trap_scipy(traps)
+        _trap_api(traps)
         traps.active = True
         with traps.function_mode, traps.dispatch_mode:
             yield traps.findings
@@ -292,6 +348,7 @@ def _modes(traps: Traps) -> tuple[Any, Any]:
 
     class FunctionNames(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
+            _classify_api(traps, func, args)
             benign = getattr(func, "__name__", "") in NORM_NAMES and _one_column(args)
             traps.callers.append(func)
             traps.benign += benign
@@ -320,6 +377,37 @@ def _classify_aten(traps: Traps, op: str, graph_task: int) -> None:
         traps.record("autograd", f"calls {traps.caller()} (runs autograd's backward pass)")
     elif FORWARD_AD_OP.search(op):
         traps.record("autograd", f"calls {traps.caller()} (forward-mode autograd)")
+
+
+_API_NAMES: dict[str, tuple[str, ...]] = {}  # public name -> its families (from API_FAMILIES)
+_NAME_OF: dict[int, tuple[Any, str]] = {}  # id(func) -> (func, public name): a small cache
+
+
+def _api_names() -> dict[str, tuple[str, ...]]:
+    if not _API_NAMES:
+        for family, names in API_FAMILIES.items():
+            for name in names:
+                if "*" not in name:
+                    _API_NAMES[name] = (*_API_NAMES.get(name, ()), family)
+    return _API_NAMES
+
+
+def _classify_api(traps: Traps, func: Any, args: tuple) -> None:
+    """Record the API families of the torch routine ``func`` (called by the student's code).
+    A matrix product of two vectors (``u @ v``, ``torch.matmul(u, v)``) is a dot product."""
+    cached = _NAME_OF.get(id(func))
+    if cached is None or cached[0] is not func:
+        cached = (func, _public_name(func))
+        _NAME_OF[id(func)] = cached
+    for family in _api_names().get(cached[1], ()):
+        if family == "matmul" and _two_vectors(args):
+            family = "dot"
+        traps.record(family, f"calls {cached[1]}")
+
+
+def _two_vectors(args: tuple) -> bool:
+    shapes = [getattr(a, "shape", None) for a in args[:2]]
+    return len(shapes) == 2 and all(s is not None and len(s) == 1 for s in shapes)
 
 
 def _public_name(func: Any) -> str:
@@ -361,14 +449,19 @@ def _wrap_public(traps: Traps, owner: Any, name: str, label: str) -> None:
     traps.put(owner, name, _dressed(public, original, name))
 
 
-def _wrap_kernel(traps: Traps, owner: Any, name: str, family: str, default: str) -> None:
-    """Record ``family`` whenever the kernel ``owner.name`` runs (unless a benign norm)."""
+def _wrap_kernel(
+    traps: Traps, owner: Any, name: str, family: str, default: str, label: str | None = None
+) -> None:
+    """Record ``family`` whenever the kernel ``owner.name`` runs (unless a benign norm); the
+    finding names ``label`` if given, else the public routine that reached the kernel."""
     original = getattr(owner, name, None)
     if not callable(original) or getattr(original, "__coursekit_trap__", False):
         return
 
     def kernel(*args: Any, **kwargs: Any) -> Any:
-        if not traps.benign:
+        if traps.active and label is not None:
+            traps.record(family, f"calls {label}")
+        elif not traps.benign and label is None:
             traps.record(family, f"calls {traps.caller(default)}")
         return original(*args, **kwargs)
 
@@ -410,6 +503,63 @@ def _trap_scipy_module(traps: Traps, modname: str, module: Any) -> None:
             _wrap_kernel(traps, module, name, "spectral", f"{modname} LAPACK")
         elif not kernels and SCIPY_PUBLIC.match(name):
             _wrap_public(traps, module, name, f"{modname}.{name}")
+
+
+def _trap_api(traps: Traps) -> None:
+    """Wrap the plain-Python routines of ``API_FAMILIES`` (the torch function mode does not see
+    them) where they live: calling one records its family."""
+    import importlib
+
+    for family, names in API_FAMILIES.items():
+        for name in names:
+            for owner, attr, label in _api_targets(importlib, name):
+                _wrap_kernel(traps, owner, attr, family, label, label=label)
+
+
+def _api_targets(importlib: Any, name: str) -> Iterator[tuple[Any, str, str]]:
+    """(owner, attribute, public name) for each plain-Python function ``name`` denotes."""
+    parts = name.split(".")
+    star = parts.index("*") if "*" in parts else len(parts)
+    owner: Any = None
+    for cut in range(star, 0, -1):  # the longest importable module prefix
+        try:
+            owner = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:star]:
+            owner = getattr(owner, attr, None)
+        break
+    if owner is None:
+        return
+    base = ".".join(parts[:star])
+    if star == len(parts):  # one named routine
+        owner_name, attr = base.rpartition(".")[0], parts[-1]
+        holder = _resolve(importlib, owner_name)
+        if isinstance(getattr(holder, attr, None), types.FunctionType):
+            yield holder, attr, name
+        return
+    rest = parts[star + 1 :]
+    for attr, value in list(vars(owner).items()):
+        if attr.startswith("_") and not rest:
+            continue
+        if not rest and isinstance(value, types.FunctionType):
+            yield owner, attr, f"{base}.{attr}"
+        elif rest and isinstance(value, type) and isinstance(vars(value).get(rest[0]),
+                                                             types.FunctionType):  # fmt: skip
+            yield value, rest[0], f"{base}.{attr}.{rest[0]}"
+
+
+def _resolve(importlib: Any, dotted: str) -> Any:
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            owner = getattr(owner, attr, None)
+        return owner
+    return None
 
 
 def _refuse_threads(traps: Traps) -> None:

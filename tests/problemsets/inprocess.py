@@ -46,7 +46,14 @@ class InProcessStudent:
             warnings.simplefilter("ignore")
             exec(compile(source, "<student>", "exec"), self.namespace)
 
-    def call(self, function: str, *args: Any, return_args: bool = False, **kwargs: Any) -> Any:
+    def call(
+        self,
+        function: str,
+        *args: Any,
+        return_args: bool = False,
+        driver: Any = None,
+        **kwargs: Any,
+    ) -> Any:
         kwargs.pop("timeout", None)
         kwargs.pop("allow_shortcuts", None)
         if not callable(self.namespace.get(function)):
@@ -56,7 +63,8 @@ class InProcessStudent:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = self.namespace[function](*copies, **kwargs)
+                target = self.namespace[function]
+                result = driver(target, *copies, **kwargs) if driver else target(*copies, **kwargs)
         except Exception as exc:  # the student's exception, reported like the sandbox does
             raise StudentError(f"{function} raised {type(exc).__name__}: {exc}") from None
         if return_args:

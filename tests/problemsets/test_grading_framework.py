@@ -718,3 +718,30 @@ def test_review_notes_become_a_review_row_in_the_report(tmp_path: Path) -> None:
     page = html_path.read_text()
     to_review = page.split("<h2>To review</h2>", 1)[1].split("<h2>", 1)[0]
     assert "ada" in to_review and "torch.linalg.eigh" in to_review
+
+
+VALUE_CLASS = """
+class Box:
+    def __init__(self, x):
+        self.x = x
+    def doubled(self):
+        return Box(self.x @ self.x.T)
+"""
+
+
+def _drive_box(Box, x):  # a grader's driver: builds the student's object, returns plain values
+    import torch
+
+    return Box(x).doubled().x, torch.is_grad_enabled()
+
+
+def test_a_driver_exercises_a_graded_class_observed_and_attributed() -> None:
+    problemset = types.SimpleNamespace(FUNCTIONS=("Box",), FORBIDDEN={"Box": ("matmul",)})
+    cells = [VALUE_CLASS]
+    with SandboxStudent(cells, problemset, StaticReport()) as student:
+        x = torch.ones(2, 3)
+        value, grad_enabled = student.call("Box", x, driver=_drive_box, allow_shortcuts=True)
+        assert torch.equal(value, torch.full((2, 2), 3.0)) and grad_enabled is True
+        assert ("matmul", "calls torch.Tensor.matmul") in student.findings("Box")
+        with pytest.raises(ShortcutError, match="Box calls torch.Tensor.matmul"):
+            student.call("Box", x, driver=_drive_box)

@@ -40,6 +40,8 @@ to use autograd).
 from __future__ import annotations
 
 import importlib
+import re
+from pathlib import Path
 from types import ModuleType
 
 from coursekit.verdicts.checks import Check
@@ -47,7 +49,16 @@ from coursekit.verdicts.shortcuts import FAMILIES
 
 __all__ = ["ASSIGNMENTS", "banned_families", "load"]
 
-ASSIGNMENTS: tuple[str, ...] = ("ps1_power_method", "ps2_low_rank", "ps3_mlp_gd")
+
+def _discover() -> tuple[str, ...]:
+    """The modules of this package that are sets: chapter sets (``chNN_*``) first, then the
+    problem sets (``psN_*``), each in number order."""
+    folder = Path(__file__).resolve().parent
+    names = [p.stem for p in folder.glob("*.py") if re.fullmatch(r"(ch\d\d|ps\d+)_\w+", p.stem)]
+    return tuple(sorted(names, key=lambda n: (n.startswith("ps"), int(re.sub(r"\D", "", n[:4])))))
+
+
+ASSIGNMENTS: tuple[str, ...] = _discover()
 
 
 def banned_families(module: ModuleType, function: str) -> tuple[str, ...]:

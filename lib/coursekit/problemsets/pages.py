@@ -62,6 +62,8 @@ def _fence(code: str) -> str:
 
 def _relies_on(assignment_id: str) -> list[str]:
     chapters = RELIES_ON.get(assignment_id, ())
+    if assignment_id.startswith("ch"):  # a chapter set: ch04_forward -> book/04_forward
+        chapters = (assignment_id.removeprefix("ch"),)
     if not chapters:
         return []
     links = ", ".join(f"{{doc}}`../{name}`" for name in chapters)

@@ -148,6 +148,7 @@ class Student(Protocol):
         timeout: float = 10.0,
         allow_shortcuts: bool = False,
         return_args: bool = False,
+        driver: Callable[..., Any] | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run ``function(*args, **kwargs)`` in the sandbox and return its result as plain data.
@@ -162,6 +163,11 @@ class Student(Protocol):
             return_args: If True, return ``(result, args_after)``: the positional arguments as
                 they are after the call (in-place updates visible; tensors keep ``requires_grad``
                 and carry their ``.grad``, rebuilt as plain tensors).
+            driver: A module-level function ``drive(target, *args, **kwargs)`` of the grader,
+                for a graded class: its source is sent and it runs in the sandbox in place of
+                ``function(*args)``, with ``target`` the student's object (observed and
+                attributed to ``function`` like any call); it must import what it uses and
+                return plain values.
 
         Raises:
             StudentError: "power_method raised ValueError: ...", "power_method did not return

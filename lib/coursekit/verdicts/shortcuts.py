@@ -13,6 +13,9 @@ Families:
                Matrix norms of a one-row or one-column matrix are vector norms, and allowed.
     autograd   the autograd engine ran (a backward pass) or forward-mode AD was used.
     reference  a function of the course's own packages (fromscratch, coursekit) ran.
+    strides, expand, matmul, dot, einsum, layers, init, optim
+               a ready-made torch routine that a chapter exercise asks you to write yourself
+               ran (by public name: ``fromscratch.traps.API_FAMILIES``).
     tampering  always banned, whatever FORBIDDEN says: proof that the call disturbed the
                observation itself (torch's mode stack changed, a trap was removed or replaced,
                a forged reply on the wire).
@@ -20,12 +23,12 @@ Families:
 
 from __future__ import annotations
 
+from fromscratch.rules import FAMILY_TEXT
+
 __all__ = ["ALWAYS", "FAMILIES"]
 
 FAMILIES: dict[str, str] = {
-    "spectral": "computes eigenvalues or singular values directly",
-    "autograd": "uses automatic differentiation",
-    "reference": "uses the course's own reference code",
+    **FAMILY_TEXT,  # the public families (the Rules cells state them)
     "tampering": "changes how the grader observes it",
 }
 
