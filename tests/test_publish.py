@@ -484,7 +484,8 @@ def launch_links(site: Path) -> dict[str, dict[str, str]]:
     links: dict[str, dict[str, str]] = {}
     for page in sorted(site.rglob("*.html")):
         soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
-        for a in soup.select(".dropdown-launch-buttons a[href], a.btn[href]"):
+        # the theme's launch buttons, and the launch links of an Exercises page's box
+        for a in soup.select(".dropdown-launch-buttons a[href], a.btn[href], .admonition a[href]"):
             service = hosts.get(urlsplit(a["href"]).netloc)
             if service:
                 links.setdefault(page.relative_to(site).as_posix(), {})[service] = a["href"]
@@ -529,7 +530,11 @@ def test_launch_buttons_open_files_of_the_student_edition(site, edition):
         if "kernelspec:" in p.read_text()[:1000]
     ]
     assert myst_pages, "no MyST chapter"
-    for page in myst_pages:
+    exercise_pages = [
+        p.relative_to(ROOT).with_suffix(".html").as_posix()
+        for p in (ROOT / "book" / "exercises").glob("*.md")
+    ]
+    for page in myst_pages + exercise_pages:  # every chapter and every set opens everywhere
         assert set(links.get(page, {})) == services, f"{page}: launch buttons {links.get(page)}"
     for page, by_service in links.items():
         for service, url in by_service.items():

@@ -20,7 +20,17 @@ from pathlib import Path
 __all__ = ["page_path", "render"]
 
 ROOT = Path(__file__).resolve().parents[3]
-BINDER = "https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=lab/tree/{path}"
+# Launch targets, each opening the released notebook in the student edition (_config.yml's
+# repository), on the services _config.yml's launch_buttons names.
+LAUNCH = {
+    "binderhub_url": ("Binder", "{base}/v2/gh/{repo}/{branch}?urlpath=lab/tree/{path}"),
+    "colab_url": ("Colab", "{base}/github/{repo}/blob/{branch}/{path}"),
+    "jupyterhub_url": (
+        "the course's JupyterHub",
+        "{base}/hub/user-redirect/git-pull?repo={url}&branch={branch}"
+        "&urlpath=lab/tree/{name}/{path}",
+    ),
+}
 # The chapters each problem set builds on (book/<name>.md), linked from the top of its page.
 RELIES_ON: dict[str, tuple[str, ...]] = {
     "ps1_power_method": ("03_matmul",),
@@ -29,19 +39,38 @@ RELIES_ON: dict[str, tuple[str, ...]] = {
 }
 
 
+def _config() -> dict:
+    config = ROOT / "_config.yml"
+    if not config.exists():
+        return {}
+    import yaml
+
+    return yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+
+
 def _repository() -> tuple[str, str]:
     """(owner/name, branch) from the book's _config.yml (repository.url / branch)."""
-    repo, branch = "", "main"
-    config = ROOT / "_config.yml"
-    if config.exists():
-        import yaml
+    section = _config().get("repository", {}) or {}
+    url = str(section.get("url", ""))
+    return url.removeprefix("https://github.com/").strip("/"), str(section.get("branch", "main"))
 
-        data = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
-        section = data.get("repository", {}) or {}
-        url = str(section.get("url", ""))
-        repo = url.removeprefix("https://github.com/").strip("/")
-        branch = str(section.get("branch", branch))
-    return repo, branch
+
+def launch_links(notebook: str) -> list[tuple[str, str]]:
+    """(service label, URL) for every launch service of _config.yml, opening ``notebook`` (a
+    path in the student edition)."""
+    repo, branch = _repository()
+    if not repo:
+        return []
+    services = _config().get("launch_buttons", {}) or {}
+    url = f"https://github.com/{repo}"
+    links = []
+    for key, (label, pattern) in LAUNCH.items():
+        base = str(services.get(key, "") or "").rstrip("/")
+        if base:
+            target = pattern.format(base=base, repo=repo, branch=branch, path=notebook, url=url,
+                                    name=repo.split("/")[-1])  # fmt: skip
+            links.append((label, target))
+    return links
 
 
 def page_path(assignment_id: str) -> Path:
@@ -75,14 +104,14 @@ def render(assignment_id: str) -> str:
     released = ROOT / "assignments" / assignment_id / f"{assignment_id}.ipynb"
     nb = json.loads(released.read_text(encoding="utf-8"))
     notebook = f"assignments/{assignment_id}/{assignment_id}.ipynb"
-    repo, branch = _repository()
+    targets = [f"[{label}]({url})" for label, url in launch_links(notebook)]
+    launches = " or ".join(filter(None, (", ".join(targets[:-1]), *targets[-1:])))
     links = [
         f"{{download}}`Download {assignment_id}.ipynb <../../{notebook}>`, open it in "
         "JupyterLab, and work through it from top to bottom"
     ]
-    if repo:
-        binder = BINDER.format(repo=repo, branch=branch, path=notebook)
-        links.append(f"or [launch it on Binder]({binder}) (no installation needed)")
+    if launches:
+        links.append(f"or open it on {launches} (no installation needed)")
     box = "\n".join(
         [
             ":::{admonition} Get the notebook",
