@@ -248,8 +248,8 @@ def _run_compatible(student: Student, case: ShapeCase) -> None:
         )
     if result == _left_aligned(case.a, case.b):
         raise GradingFailure(
-            f"{where}, the result matches aligning the shapes from the LEFT; the rule aligns "
-            "them at their last dimension and pads the shorter one on the left."
+            f"{where}, the result matches aligning the shapes from the LEFT; the rule compares "
+            "them from the right, at their last dimension, and pads the shorter one on the left."
         )
     if case.kind == "zero" and result == _max_rule(case.a, case.b):
         raise GradingFailure(
@@ -387,7 +387,13 @@ def _run_view(student: Student, case: ViewCase) -> None:
             driver=drive_view,
         )
     except StudentError as error:
-        raise StudentError(f"{where}: {error}") from None
+        text = str(error)
+        if "out of bounds for storage" in text:
+            text += (
+                " Hint: the view reads past t's storage, so a stretched dimension (size 1 or "
+                "missing in t) kept a non-zero stride: give it stride 0."
+            )
+        raise StudentError(f"{where}: {text}") from None
     if "other" in reply:
         raise GradingFailure(
             f"{where}, broadcast_by_strides returned a {reply['other']}; return the view "
@@ -532,11 +538,14 @@ def _run_dist(student: Student, case: DistCase) -> None:
     def near(candidate: torch.Tensor) -> bool:
         return float((got.double() - candidate).abs().max()) <= 1e-3 * s
 
-    if near(want.sqrt()):
+    differences = x.double()[:, None, :] - y.double()[None, :, :]  # (n, m, d)
+    if near(differences.sum(-1)):
+        msg = "the result sums the differences x_ik − y_jk without squaring them: square each."
+    elif near(want.sqrt()):
         msg = "the result is the distance ‖x_i − y_j‖, not its square: do not take the root."
-    elif near(x.double()[:, None, :].sub(y.double()[None, :, :]).abs().sum(-1)):
+    elif near(differences.abs().sum(-1)):
         msg = "the result sums |x_ik − y_jk|; square the differences instead."
-    elif near(x.double()[:, None, :].sub(y.double()[None, :, :]).sum(-1) ** 2):
+    elif near(differences.sum(-1) ** 2):
         msg = "the result squares the sum of the differences; square each difference, then sum."
     elif near(want.T) and n == m:
         msg = "the result is transposed: D[i, j] pairs row i of x with row j of y."

@@ -131,7 +131,15 @@ def parts(run: Runner) -> dict[str, Callable[[], None]]:
             g = torch.Generator().manual_seed(seed)
             x = (3.0 + torch.randn(6, 4, generator=g, dtype=torch.float64)).to(dtype)  # (6, 4)
             y = (3.0 + torch.randn(5, 4, generator=g, dtype=torch.float64)).to(dtype)  # (5, 4)
-            got = run.call("pairwise_sq_distances", x, y)
+            try:
+                got = run.call("pairwise_sq_distances", x, y)
+            except Fail as fail:
+                if "must match the size" not in str(fail):
+                    raise
+                raise Fail(
+                    f"{fail}. Hint: x - y pairs row i with row i only; x[:, None, :] - "
+                    "y[None, :, :] has shape (n, m, d) and pairs every x_i with every y_j."
+                ) from None
             if not isinstance(got, torch.Tensor) or tuple(got.shape) != (6, 5):
                 shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
                 raise Fail(

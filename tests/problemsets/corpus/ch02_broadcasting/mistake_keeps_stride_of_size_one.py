@@ -1,0 +1,32 @@
+"""broadcast_by_strides gives stride 0 to new dimensions only, and keeps t's stride for a stretched size-1 dimension."""
+
+EXPECT = {
+    "lose": {
+        "broadcast_by_strides_contiguous": "stride 0",
+        "broadcast_by_strides_views": "stride 0",
+    }
+}
+
+import torch
+
+
+def broadcast_shape(shape_a, shape_b):
+    n = max(len(shape_a), len(shape_b))
+    a = (1,) * (n - len(shape_a)) + tuple(shape_a)
+    b = (1,) * (n - len(shape_b)) + tuple(shape_b)
+    out = []
+    for j in range(n):
+        if a[j] != b[j] and 1 not in (a[j], b[j]):
+            raise ValueError(f"sizes {a[j]} and {b[j]} clash at dimension {j - n}")
+        out.append(b[j] if a[j] == 1 else a[j])
+    return tuple(out)
+
+
+def broadcast_by_strides(t, shape):
+    lead = len(shape) - t.ndim
+    strides = [0] * lead + list(t.stride())
+    return t.as_strided(tuple(shape), strides, t.storage_offset())
+
+
+def pairwise_sq_distances(x, y):
+    return ((x[:, None, :] - y[None, :, :]) ** 2).sum(-1)
