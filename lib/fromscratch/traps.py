@@ -513,7 +513,12 @@ def _trap_api(traps: Traps) -> None:
     for family, names in API_FAMILIES.items():
         for name in names:
             for owner, attr, label in _api_targets(importlib, name):
+                home = sys.modules.get(getattr(getattr(owner, attr), "__module__", "") or "")
                 _wrap_kernel(traps, owner, attr, family, label, label=label)
+                if home is not None and home is not owner and attr in vars(home):
+                    # the module that defines it too: ``torch.optim.adam.adam`` is
+                    # ``torch.optim._functional.adam``
+                    _wrap_kernel(traps, home, attr, family, label, label=label)
 
 
 def _api_targets(importlib: Any, name: str) -> Iterator[tuple[Any, str, str]]:
