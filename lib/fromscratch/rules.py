@@ -143,11 +143,13 @@ CH04 = SetRules(
     tolerances={"float32": 1e-5, "float64": 1e-12},
 )
 
+# ch05: every returned gradient within tol · ‖expected‖ (Frobenius), the expected one by autograd in
+# float64; hidden inputs keep the worst-case rounding of an honest computation below tol / 10.
 CH05 = SetRules(
     assignment_id="ch05_backward",
     functions=("mse_backward", "relu_backward", "linear_backward"),
     forbidden={"*": ("reference", "autograd")},
-    tolerances={"float32": 1e-5, "float64": 1e-12},
+    tolerances={"float32": 1e-4, "float64": 1e-12},
 )
 
 CH06 = SetRules(
