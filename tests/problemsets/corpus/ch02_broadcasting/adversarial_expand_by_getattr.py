@@ -3,7 +3,13 @@
 
 EXPECT = {
     "lose": {"broadcast_by_strides_contiguous": "expand", "broadcast_by_strides_views": "expand"},
-    "review": ["broadcast_by_strides_contiguous", "broadcast_by_strides_views"],
+    # the computed getattr name flags the parts whose score comes from their numbers
+    "review": [
+        "broadcast_shape_compatible",
+        "broadcast_shape_errors",
+        "pairwise_sq_distances_float64",
+        "pairwise_sq_distances_float32",
+    ],
 }
 
 import torch

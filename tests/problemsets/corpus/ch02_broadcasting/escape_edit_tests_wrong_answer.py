@@ -1,6 +1,7 @@
-"""Wrong answers; replaces every graded test cell with pass and raises its points."""
+"""Wrong answers; replaces every graded test cell with pass and raises a part's points to 100.
+The score is the hidden tests' partial credit alone (3 of 4 compatible pairs pass: 1.5)."""
 
-EXPECT = {"lose": {"*": None}, "total": 0.0}
+EXPECT = {"lose": {"*": None}, "total": 1.5}
 EDITS = [
     {"op": "set_source", "grade_id": "*tests", "source": "pass"},
     {"op": "set_metadata", "grade_id": "broadcast_shape_errors", "key": "points", "value": 100},
