@@ -470,6 +470,8 @@ def _wrap_kernel(
 
 def _dressed(wrapper: Callable, original: Any, name: str) -> Callable:
     wrapper.__coursekit_trap__ = True  # type: ignore[attr-defined]
+    if getattr(original, "hooked", False):  # an optimiser's step: torch must not wrap it again
+        wrapper.hooked = True  # type: ignore[attr-defined]
     wrapper.__name__ = getattr(original, "__name__", name)
     wrapper.__doc__ = getattr(original, "__doc__", None)
     return wrapper
@@ -513,12 +515,27 @@ def _trap_api(traps: Traps) -> None:
     for family, names in API_FAMILIES.items():
         for name in names:
             for owner, attr, label in _api_targets(importlib, name):
+                _hook_optimizer_step(owner, attr)
                 home = sys.modules.get(getattr(getattr(owner, attr), "__module__", "") or "")
                 _wrap_kernel(traps, owner, attr, family, label, label=label)
                 if home is not None and home is not owner and attr in vars(home):
                     # the module that defines it too: ``torch.optim.adam.adam`` is
                     # ``torch.optim._functional.adam``
                     _wrap_kernel(traps, home, attr, family, label, label=label)
+
+
+def _hook_optimizer_step(owner: Any, attr: str) -> None:
+    """torch wraps an optimiser class's ``step`` in its profiling hook the first time the class
+    is instantiated (``Optimizer._patch_step_function``), unless the ``step`` it finds says
+    ``hooked``. Do that wrapping now, so that the trap goes around the hooked ``step`` (it carries
+    ``hooked`` on), and torch's own patching is not mistaken for tampering."""
+    optimizer = getattr(sys.modules.get("torch.optim"), "Optimizer", None)
+    if optimizer is None or attr != "step" or not isinstance(owner, type):
+        return
+    if not issubclass(owner, optimizer) or getattr(owner.step, "hooked", False):
+        return
+    owner.step = optimizer.profile_hook_step(owner.step)
+    owner.step.hooked = True
 
 
 def _api_targets(importlib: Any, name: str) -> Iterator[tuple[Any, str, str]]:

@@ -745,3 +745,34 @@ def test_a_driver_exercises_a_graded_class_observed_and_attributed() -> None:
         assert ("matmul", "calls torch.Tensor.matmul") in student.findings("Box")
         with pytest.raises(ShortcutError, match="Box calls torch.Tensor.matmul"):
             student.call("Box", x, driver=_drive_box)
+
+
+OPTIMISER = """
+import torch
+
+def fit(w0):
+    w = w0.clone().requires_grad_(True)
+    opt = torch.optim.SGD([w], lr=0.1, momentum=0.9)
+    schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    for _ in range(4):
+        opt.zero_grad()
+        (w**2).sum().backward()
+        opt.step()
+        schedule.step()
+    return w.detach()
+"""
+
+
+@pytest.mark.parametrize("banned", [False, True])
+def test_torch_optim_is_observed_not_mistaken_for_tampering(banned: bool) -> None:
+    """torch wraps an optimiser's step on first use; that is not the student tampering."""
+    problemset = types.SimpleNamespace(
+        FUNCTIONS=("fit",), FORBIDDEN={"fit": ("optim",)} if banned else {}
+    )
+    with SandboxStudent([OPTIMISER], problemset, StaticReport()) as student:
+        if banned:
+            with pytest.raises(ShortcutError, match="torch.optim.SGD.step"):
+                student.call("fit", torch.ones(3))
+        else:
+            assert student.call("fit", torch.ones(3)).abs().max() < 1.0
+            assert ("optim", "calls torch.optim.SGD.step") in student.findings("fit")
