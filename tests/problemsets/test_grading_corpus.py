@@ -33,6 +33,12 @@ def test_corpus_has_enough_cases(assignment_id: str) -> None:
     adversarial = [n for n in names if n.startswith("adversarial_")]
     fairness = [n for n in names if n.startswith("fairness_")]
     escapes = [n for n in names if n.startswith("escape_")]
+    if assignment_id.startswith("ch"):  # a chapter set: smaller functions, a leaner corpus
+        shortcuts = [n for n in names if n.startswith(("shortcut_", "adversarial_", "escape_"))]
+        assert len(correct + fairness) >= 4, "need at least 4 honest submissions by other routes"
+        assert len(mistakes) >= 5, "need at least 5 common mistakes"
+        assert len(shortcuts) >= 3, "need at least 3 shortcuts, tampering or escape attempts"
+        return
     assert len(correct) >= 5, "need at least 5 correct-but-different submissions"
     assert len(mistakes) >= 10, "need at least 10 common mistakes"
     assert adversarial, "need adversarial submissions (shortcuts and tampering)"
