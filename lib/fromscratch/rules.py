@@ -162,11 +162,14 @@ CH06 = SetRules(
     tolerances={"float64": 1e-10, "central_difference": 1e-6},
 )
 
+# ch07: MLP's forward within tol · Aᴸ entry by entry, Aᴸ the output of the same network with |x|,
+# |W|, |b| and no ReLU (rounding ≤ L·(d_max + 1)·u·Aᴸ ≤ 36u for L ≤ 4 layers of width ≤ 8);
+# parameter names, shapes, counts and cloned states exactly.
 CH07 = SetRules(
     assignment_id="ch07_nn",
     functions=("MLP", "count_parameters", "clone_via_state_dict"),
     forbidden={"*": ("reference",)},
-    tolerances={"float32": 1e-6, "float64": 1e-12},
+    tolerances={"float32": 1e-5, "float64": 1e-12},
 )
 
 CH08 = SetRules(

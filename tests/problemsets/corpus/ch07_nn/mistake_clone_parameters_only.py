@@ -1,0 +1,31 @@
+"""clone_via_state_dict copies named_parameters() one by one: the buffers (BatchNorm running
+statistics) stay at their defaults."""
+
+EXPECT = {"lose": {"clone_via_state_dict_buffers": "running statistics"}}
+
+import torch
+from torch import nn
+
+
+class MLP(nn.Module):
+    def __init__(self, sizes):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))
+        return self.layers[-1](x)
+
+
+def count_parameters(module):
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def clone_via_state_dict(module, factory):
+    new = factory()
+    source = dict(module.named_parameters())
+    with torch.no_grad():
+        for name, p in new.named_parameters():
+            p.copy_(source[name])
+    return new

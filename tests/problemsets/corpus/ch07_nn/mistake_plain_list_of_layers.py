@@ -1,0 +1,28 @@
+"""The classic mistake: the layers kept in a plain Python list, so nn.Module registers none of
+them (no parameters, empty state_dict, .to() converts nothing)."""
+
+EXPECT = {"lose": {"MLP_registration": "nn.ModuleList", "MLP_forward": "registered"}}
+
+import torch
+from torch import nn
+
+
+class MLP(nn.Module):
+    def __init__(self, sizes):
+        super().__init__()
+        self.layers = [nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])]
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = torch.relu(layer(x))
+        return self.layers[-1](x)
+
+
+def count_parameters(module):
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def clone_via_state_dict(module, factory):
+    new = factory()
+    new.load_state_dict(module.state_dict())
+    return new
