@@ -1,5 +1,6 @@
 """Shortcut: matmul_loops reaches torch.einsum through getattr with a computed name, and
-matmul_einsum uses @ instead of einsum; matmul_broadcast is correct."""
+matmul_einsum uses @ instead of einsum; matmul_broadcast is correct (full marks, flagged for
+review: the notebook's getattr with a computed name is something the grader cannot fully see)."""
 
 EXPECT = {
     "lose": {
@@ -8,7 +9,7 @@ EXPECT = {
         "matmul_einsum_float64": "matmul",
         "matmul_einsum_float32": "matmul",
     },
-    "review": ["matmul_loops_float64", "matmul_loops_float32"],
+    "review": ["matmul_broadcast_float64", "matmul_broadcast_float32"],
 }
 
 import torch
