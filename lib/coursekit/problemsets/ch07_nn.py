@@ -44,6 +44,7 @@ kind and the likely mistake, never hidden numbers; ``hidden_values`` lists what 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import torch
@@ -67,6 +68,13 @@ SHORTCUT_HINTS = {
 }
 
 CALL_TIMEOUT = 10.0  # seconds per call; every call here takes milliseconds
+_DECIMAL = re.compile(r"\d*\.\d{3,}(?:[eE][-+]?\d+)?")
+
+
+def _safe(error: StudentError) -> str:
+    """The student's exception text without decimals of three or more digits: the sandbox already
+    drops runs of numbers, and this drops a single hidden value printed on its own."""
+    return _DECIMAL.sub("…", str(error))
 
 
 # ----------------------------------------------------------------------------- drivers (sandbox)
@@ -244,7 +252,7 @@ def _run_registration(student: Student, seed: int) -> None:
     try:
         reply = student.call("MLP", sizes, timeout=CALL_TIMEOUT, driver=drive_registration)
     except StudentError as error:
-        raise StudentError(f"{where}: {error}") from None
+        raise StudentError(f"{where}: {_safe(error)}") from None
     if "other" in reply:
         raise GradingFailure(
             f"{where}: MLP(sizes) made a {reply['other']}; MLP must be a subclass of nn.Module."
@@ -259,7 +267,7 @@ def _run_registration(student: Student, seed: int) -> None:
             "state_dict() saves nothing. A plain Python list of layers is invisible to "
             "nn.Module: keep the layers in an nn.ModuleList."
         )
-    if reply["hidden"] or len(got_mats) < layers:
+    if len(got_mats) < layers:  # a plain container alone is harmless if all is registered
         what = (
             f"the attribute {reply['hidden'][0]!r} is a plain Python container of modules"
             if reply["hidden"]
@@ -406,7 +414,7 @@ def _run_forward(student: Student, case: ForwardCase) -> None:
             driver=drive_forward,
         )
     except StudentError as error:
-        text = str(error)
+        text = _safe(error)
         if "dtype" in text or "expected" in text and "Float" in text:
             text += (" Hint: the grader converts the model with model.to(dtype); layers kept in a "
                      "plain list are not converted (use nn.ModuleList).")  # fmt: skip
@@ -477,7 +485,7 @@ def _run_count(student: Student, kind: str, sizes: list[int]) -> None:
         reply = student.call("count_parameters", kind, sizes, timeout=CALL_TIMEOUT,
                              driver=drive_count)  # fmt: skip
     except StudentError as error:
-        raise StudentError(f"{where}: {error}") from None
+        raise StudentError(f"{where}: {_safe(error)}") from None
     if "other" in reply:
         raise GradingFailure(
             f"{where}: count_parameters returned a {reply['other']}; return an int."
@@ -539,7 +547,7 @@ def _clone_reply(student: Student, kind: str, seed: int) -> tuple[dict, dict, st
         reply = student.call("clone_via_state_dict", kind, sizes, draw, timeout=CALL_TIMEOUT,
                              driver=drive_clone)  # fmt: skip
     except StudentError as error:
-        raise StudentError(f"{where}: {error}") from None
+        raise StudentError(f"{where}: {_safe(error)}") from None
     if "other" in reply:
         hint = (
             " load_state_dict returns a report of missing and unexpected keys, not the module: "

@@ -1,6 +1,6 @@
 """Honest but unusual: a helper that builds the layer list, an MLP that stores the last hidden
-activation on self, a numpy-flavoured count (numel through numpy), a clone helper class with
-__call__, warnings printed, and a scratch cell that prints a state_dict."""
+activation on self and keeps parameterless ReLU modules in a plain list, a numpy-flavoured count,
+a clone helper class with __call__, a warning, and a scratch cell that prints a state_dict."""
 
 EXPECT = {"full": True}
 
@@ -20,12 +20,13 @@ class MLP(nn.Module):
         super().__init__()
         self.sizes = list(sizes)
         self.linears = make_layers(sizes)
+        self.activations = [nn.ReLU() for _ in range(len(sizes) - 2)]  # no parameters: harmless
         self.last_hidden = None
 
     def forward(self, x):
         *hidden, out = self.linears
-        for layer in hidden:
-            x = torch.relu(layer(x))
+        for layer, act in zip(hidden, self.activations):
+            x = act(layer(x))
         self.last_hidden = x
         return out(x)
 
