@@ -59,9 +59,11 @@ def test_observer_names_the_ready_made_routines_a_chapter_exercise_bans() -> Non
         torch.nn.Linear(4, 2)(a)  # F.linear and the init routines its constructor calls
         torch.optim.SGD([p], lr=0.1, momentum=0.9).step()
         a.clamp(min=0) * 2  # an honest ReLU is nothing of the kind
+        torch.mm(a, b)  # resolve_name calls it "torch.spmm": identified by identity
     assert _families(findings) >= {"strides", "einsum", "expand", "dot", "layers", "matmul",
                                    "init", "optim"}  # fmt: skip
     assert ["layers", "calls torch.Tensor.clamp"] not in findings
+    assert ["matmul", "calls torch.mm"] in findings
     with observe() as findings:
         a[0] @ a[1]  # two vectors: a dot product, not a matrix product
     assert findings == [["dot", "calls torch.Tensor.matmul"]]
@@ -241,3 +243,23 @@ def test_check_sees_scikit_learn_routes_and_removes_its_traps() -> None:
     results = check(power_method, verbose=False)
     assert all(r.flags for r in results)
     assert (numpy.linalg.svd, numpy.linalg._umath_linalg.svd_f) == before
+
+
+def test_every_routine_api_families_names_is_recognised_when_called() -> None:
+    """Each name in API_FAMILIES that exists in this torch denotes a routine the traps classify
+    under its family (by identity, whatever torch.overrides calls it)."""
+    import importlib
+
+    from fromscratch import traps
+
+    missing = []
+    for name, families in traps._api_names().items():
+        owner, _, attr = name.rpartition(".")
+        routine = getattr(traps._resolve(importlib, owner), attr, None)
+        if routine is None:
+            continue
+        recorder = traps.Traps()
+        traps._classify_api(recorder, routine, ())
+        if not {family for family, _ in recorder.findings} >= set(families):
+            missing.append(name)
+    assert not missing, missing

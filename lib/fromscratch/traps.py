@@ -392,12 +392,30 @@ def _api_names() -> dict[str, tuple[str, ...]]:
     return _API_NAMES
 
 
+_API_OBJECTS: dict[int, tuple[Any, str]] = {}  # id(routine) -> (routine, its API name)
+
+
+def _api_objects() -> dict[int, tuple[Any, str]]:
+    """The routines ``API_FAMILIES`` names, by identity: ``torch.overrides.resolve_name`` calls
+    some by another name (``torch.mm`` resolves to "torch.spmm"), identity does not."""
+    if not _API_OBJECTS:
+        import importlib
+
+        for name in _api_names():
+            owner, _, attr = name.rpartition(".")
+            obj = getattr(_resolve(importlib, owner), attr, None)
+            if obj is not None:
+                _API_OBJECTS.setdefault(id(obj), (obj, name))
+    return _API_OBJECTS
+
+
 def _classify_api(traps: Traps, func: Any, args: tuple) -> None:
     """Record the API families of the torch routine ``func`` (called by the student's code).
     A matrix product of two vectors (``u @ v``, ``torch.matmul(u, v)``) is a dot product."""
     cached = _NAME_OF.get(id(func))
     if cached is None or cached[0] is not func:
-        cached = (func, _public_name(func))
+        known = _api_objects().get(id(func))
+        cached = (func, known[1] if known and known[0] is func else _public_name(func))
         _NAME_OF[id(func)] = cached
     for family in _api_names().get(cached[1], ()):
         if family == "matmul" and _two_vectors(args):
