@@ -1,0 +1,44 @@
+"""slice_view does not clamp a stop past the end to the size."""
+
+EXPECT = {
+    "lose": {"slice_view_rules": "clamped"},
+    "score": {"slice_view_rules": 1.3333333333333333},
+}
+
+
+def contiguous_strides(shape):
+    strides = []
+    step = 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+
+
+def transpose_view(shape, strides, offset, dim0, dim1):
+    n = len(shape)
+    dim0, dim1 = dim0 % n, dim1 % n
+    shape, strides = list(shape), list(strides)
+    shape[dim0], shape[dim1] = shape[dim1], shape[dim0]
+    strides[dim0], strides[dim1] = strides[dim1], strides[dim0]
+    return tuple(shape), tuple(strides), offset
+
+
+def slice_view(shape, strides, offset, dim, start, stop, step):
+    n = len(shape)
+    dim = dim % n
+    size = shape[dim]
+    start = 0 if start is None else (start + size if start < 0 else start)
+    stop = size if stop is None else (stop + size if stop < 0 else stop)
+    start = min(max(start, 0), size)
+    stop = max(stop, start)
+    length = (stop - start + step - 1) // step
+    shape, strides = list(shape), list(strides)
+    new_offset = offset + start * strides[dim]
+    shape[dim] = length
+    strides[dim] = strides[dim] * step
+    return tuple(shape), tuple(strides), new_offset
+
+
+def element_offset(index, strides, offset):
+    return offset + sum(i * s for i, s in zip(index, strides))
