@@ -1,0 +1,38 @@
+"""Adam whose bias correction counts steps from 0 (uses t - 1)."""
+
+EXPECT = {"lose": {"adam_step_first_steps": "start at 1", "adam_step_later_step": "one fewer step"}}
+
+# %% solution sgd_momentum_step_answer
+import torch
+
+
+def sgd_momentum_step(param, grad, velocity, lr, momentum, nesterov=False):
+    velocity = momentum * velocity + grad
+    direction = grad + momentum * velocity if nesterov else velocity
+    return param - lr * direction, velocity
+
+
+# %% solution adam_step_answer
+import torch
+
+
+def adam_step(param, grad, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * grad
+    v = beta2 * v + (1 - beta2) * grad**2
+    k = t - 1
+    m_hat, v_hat = m / (1 - beta1**k), v / (1 - beta2**k)
+    return param - lr * m_hat / (v_hat.sqrt() + eps), m, v
+
+
+# %% solution training_loop_answer
+def training_loop(model, x, y, lr, steps):
+    losses = []
+    for _ in range(steps):
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= lr * p.grad
+                p.grad = None
+        losses.append(loss.item())
+    return losses
