@@ -323,7 +323,9 @@ def _run_contiguous(student: Student, case: Case) -> None:
         msg = "the strides are in bytes; torch counts strides in elements (no element size)."
     elif 0 in shape and got == zero_as_zero:
         msg = "a size-0 dimension made the strides to its left 0; torch counts a size 0 as 1"
-        msg += " in the product (torch.empty(2, 0, 3).stride() is (3, 3, 1))."
+        msg += (
+            " in the product (a shape with a 0 has the strides of the same shape with a 1 there)."
+        )
     elif got == inclusive:
         msg = "each stride includes its own dimension's size; stride j is the product of the"
         msg += " sizes strictly to the RIGHT of j (the last stride is 1)."
