@@ -1,7 +1,16 @@
 """count_parameters sums the rows of the course's own fromscratch.modules.count_parameters,
 reached through importlib under another name; MLP and the clone are honest."""
 
-EXPECT = {"lose": {"count_parameters_values": "reference code"}}
+EXPECT = {
+    "lose": {"count_parameters_values": "reference code"},
+    "review": [
+        "MLP_registration",
+        "MLP_forward",
+        "clone_via_state_dict_outputs",
+        "clone_via_state_dict_independent",
+        "clone_via_state_dict_buffers",
+    ],
+}
 
 import importlib
 

@@ -1,13 +1,8 @@
 """Wrong forward (ReLU after the last layer) and a clone that never loads the state, plus a cell
-that rigs torch's comparisons and prints fake success."""
+that rigs torch's comparisons and replaces builtins.float (which breaks torch itself, so every
+call fails) and prints fake success."""
 
-EXPECT = {
-    "lose": {
-        "MLP_forward": None,
-        "clone_via_state_dict_outputs": None,
-        "clone_via_state_dict_buffers": None,
-    }
-}
+EXPECT = {"lose": {"*": None}, "total": 0.0}
 
 import torch
 from torch import nn
