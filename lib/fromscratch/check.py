@@ -27,15 +27,19 @@ from typing import Any
 import torch
 
 from fromscratch.rules import FAMILY_TEXT, PS1, PS2, PS3, RULES, SetRules
-from fromscratch.traps import observe
+from fromscratch.traps import api_routine, observe
 
 __all__ = ["Fail", "PartResult", "Runner", "check", "observe"]
 
 _COURSE_PACKAGES = ("fromscratch", "coursekit")
 
 
-def _course_code(function: Callable) -> list[str]:
-    """Names of the course's own packages that ``function`` (or a helper it calls by name) uses."""
+def _course_code(function: Callable) -> list[tuple[str, str]]:
+    """(family, text) for what ``function`` (or a helper it calls by name) names: the course's
+    own packages ("reference"), and ready-made routines of ``API_FAMILIES`` bound to a name
+    before the call (``from torch import broadcast_shapes as combine`` in an earlier cell, which
+    ``observe`` cannot wrap after the fact; grading's traps are installed before your cells
+    run, so grading sees it run)."""
     seen, found, todo = set(), [], [function]
     while todo:
         f = todo.pop()
@@ -50,8 +54,11 @@ def _course_code(function: Callable) -> list[str]:
             except ValueError:  # an empty closure cell
                 continue
             module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+            routine = api_routine(value) if callable(value) else None
             if isinstance(module, str) and module.split(".")[0] in _COURSE_PACKAGES:
-                found.append(f"uses {module.split('.')[0]} ({name})")
+                found.append(("reference", f"uses {module.split('.')[0]} ({name})"))
+            elif routine is not None:
+                found += [(family, f"calls {routine[0]} (as {name})") for family in routine[1]]
             elif callable(value) and getattr(value, "__code__", None) is not None:
                 todo.append(value)
     return list(dict.fromkeys(found))
@@ -114,8 +121,8 @@ class Runner:
     def flags(self, function: str) -> list[str]:
         banned = self.rules.banned(function)
         findings = list(self.findings.get(function, []))
-        if "reference" in banned and function in self.functions:
-            findings += [("reference", text) for text in _course_code(self.functions[function])]
+        if function in self.functions:
+            findings += _course_code(self.functions[function])
         return [
             f"{function} {text}, which grading does not allow: this exercise does not allow code"
             f" that {FAMILY_TEXT[family]} inside {function}."

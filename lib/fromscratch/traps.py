@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["API_FAMILIES", "THREAD_MESSAGE", "Traps", "observe", "preimport"]
+__all__ = ["API_FAMILIES", "THREAD_MESSAGE", "Traps", "api_routine", "observe", "preimport"]
 
 THREAD_MESSAGE = (
     "starting a thread is not possible while grading: the grader watches each function in the "
@@ -404,8 +404,10 @@ def _api_objects() -> dict[int, tuple[Any, str]]:
         for name in _api_names():
             owner, _, attr = name.rpartition(".")
             obj = getattr(_resolve(importlib, owner), attr, None)
-            if obj is not None:
-                _API_OBJECTS.setdefault(id(obj), (obj, name))
+            original = getattr(obj, "__coursekit_original__", obj)  # a trap installed now
+            for routine in (obj, original):
+                if routine is not None:
+                    _API_OBJECTS.setdefault(id(routine), (routine, name))
     return _API_OBJECTS
 
 
@@ -488,6 +490,7 @@ def _wrap_kernel(
 
 def _dressed(wrapper: Callable, original: Any, name: str) -> Callable:
     wrapper.__coursekit_trap__ = True  # type: ignore[attr-defined]
+    wrapper.__coursekit_original__ = original  # type: ignore[attr-defined]
     if getattr(original, "hooked", False):  # an optimiser's step: torch must not wrap it again
         wrapper.hooked = True  # type: ignore[attr-defined]
     wrapper.__name__ = getattr(original, "__name__", name)
@@ -523,6 +526,14 @@ def _trap_scipy_module(traps: Traps, modname: str, module: Any) -> None:
             _wrap_kernel(traps, module, name, "spectral", f"{modname} LAPACK")
         elif not kernels and SCIPY_PUBLIC.match(name):
             _wrap_public(traps, module, name, f"{modname}.{name}")
+
+
+def api_routine(value: Any) -> tuple[str, tuple[str, ...]] | None:
+    """(API name, families) if ``value`` is a routine ``API_FAMILIES`` names (or its trap)."""
+    known = _api_objects().get(id(value))
+    if known is None or known[0] is not value:
+        return None
+    return known[1], _api_names()[known[1]]
 
 
 def _trap_api(traps: Traps) -> None:
