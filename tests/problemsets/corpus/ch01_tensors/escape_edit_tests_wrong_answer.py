@@ -1,6 +1,6 @@
 """Wrong element_offset (no offset); replaces every graded test cell with pass and raises a part's points to 100."""
 
-EXPECT = {"lose": {"element_offset": "storage offset"}, "total": 8.666666666666666}
+EXPECT = {"lose": {"element_offset": "storage offset"}, "total": 8.66667}
 EDITS = [
     {"op": "set_source", "grade_id": "*tests", "source": "pass"},
     {"op": "set_metadata", "grade_id": "contiguous_strides", "key": "points", "value": 100},
