@@ -155,3 +155,17 @@ def test_problem_set_page_links_back_to_the_chapters_it_builds_on(assignment_id)
     targets = {a.get("href", "").split("#")[0] for a in soup.find_all("a")}
     for chapter in RELIES_ON[assignment_id]:
         assert f"../{chapter}.html" in targets, f"{assignment_id} does not link to {chapter}"
+
+
+def test_intro_table_names_every_chapter_set_and_its_graded_functions():
+    """The introduction's "you write" column says exactly what each chapter's exercises ask:
+    it links the set and names every graded function (from fromscratch.rules)."""
+    from fromscratch.rules import CHAPTER_SETS
+
+    intro = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1]: line for line in intro.splitlines() if line.startswith("| {doc}`0")}
+    for rules in CHAPTER_SETS:
+        row = rows[rules.assignment_id.removeprefix("ch")]
+        assert f"{{doc}}`exercises/{rules.assignment_id}`" in row, row
+        missing = [f for f in rules.functions if f"`{f}`" not in row]
+        assert not missing, (rules.assignment_id, missing)
