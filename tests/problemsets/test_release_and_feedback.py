@@ -347,3 +347,37 @@ def test_last_cell_runs_check_on_every_graded_function(assignment_id: str) -> No
     assert "from fromscratch.check import check" in last.source
     call = f"check({', '.join(RULES[assignment_id].functions)})"
     assert call in last.source, f"the last cell should call {call}"
+
+
+@pytest.mark.parametrize("assignment_id", SOURCES)
+def test_first_code_cell_installs_the_course_library_where_it_is_missing(
+    assignment_id: str, tmp_path: Path
+) -> None:
+    """Opened on Colab from the book's link, a set's notebook first installs ``fromscratch`` from
+    the student edition's repository (the URL of _config.yml); where the library is importable
+    (JupyterLab, the hub, grading) the cell does nothing. Run here with pip replaced by a
+    recorder, in a Python that cannot import fromscratch and in one that can."""
+    import yaml
+
+    url = yaml.safe_load((harness.REPO / "_config.yml").read_text())["repository"]["url"]
+    cell = next(c for c in harness.read_released(assignment_id).cells if c.cell_type == "code")
+    meta = harness.nbgrader_meta(cell)
+    assert meta.get("grade_id") == "colab_setup" and meta.get("locked"), cell.source[:200]
+    recorder = tmp_path / "calls.txt"
+    shim = (
+        "import subprocess\n"
+        "def run(args, **kwargs):\n"
+        f"    open({str(recorder)!r}, 'a').write(' '.join(args[1:]) + '\\n')\n"
+        "subprocess.run = run\n"
+    )
+    for library_visible in (False, True):  # -S: no site-packages, so no fromscratch either
+        flags = [] if library_visible else ["-S"]
+        result = subprocess.run(
+            [sys.executable, *flags, "-c", shim + cell.source],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    calls = recorder.read_text().splitlines() if recorder.exists() else []
+    assert calls == [f"-m pip install --quiet git+{url}"], calls
