@@ -6,8 +6,9 @@ update checks). In Debian's Chromium the test opens the notebook, types an answe
 solution cell, runs all cells, presses nbgrader's Validate button and reads the dialog:
 a correct answer validates, a wrong one shows the failure message.
 
-The notebook is assignments/ps1_power_method/ps1_power_method.ipynb (power_method(A, k):
-the top eigenvalue of a symmetric PSD matrix by k power iterations).
+The notebooks are the released ps1_power_method (power_method(A, k): the top eigenvalue of a
+symmetric PSD matrix by k power iterations) and ch01_tensors (four functions on shapes,
+strides and storage offsets), each answered correctly and with a common mistake.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from browser_support import ROOT, watch_page
 
 pytestmark = pytest.mark.browser
 
-RELEASED = ROOT / "assignments" / "ps1_power_method" / "ps1_power_method.ipynb"
+RELEASED = ROOT / "assignments"
 
 CORRECT = '''def power_method(A, k):
     """The top eigenvalue of a symmetric PSD matrix, by k power iterations."""
@@ -49,6 +50,51 @@ WRONG = '''def power_method(A, k):
         v = v / v.norm()
     return v.norm()
 '''
+
+# Chapter 1's set: four functions on shapes, strides and offsets (pure Python).
+CH01_CORRECT = {
+    "contiguous_strides": """def contiguous_strides(shape):
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.append(step)
+        step *= max(size, 1)
+    return tuple(reversed(strides))
+""",
+    "transpose_view": """def transpose_view(shape, strides, offset, dim0, dim1):
+    shape, strides = list(shape), list(strides)
+    i, j = dim0 % len(shape), dim1 % len(shape)
+    shape[i], shape[j] = shape[j], shape[i]
+    strides[i], strides[j] = strides[j], strides[i]
+    return tuple(shape), tuple(strides), offset
+""",
+    "slice_view": """def slice_view(shape, strides, offset, dim, start, stop, step):
+    d = dim % len(shape)
+    first, last, _ = slice(start, stop, step).indices(shape[d])
+    length = max(0, -(-(last - first) // step))
+    new_shape = tuple(length if k == d else n for k, n in enumerate(shape))
+    new_strides = tuple(s * step if k == d else s for k, s in enumerate(strides))
+    return new_shape, new_strides, offset + (first * strides[d] if length else 0)
+""",
+    "element_offset": """def element_offset(index, strides, offset):
+    return offset + sum(i * s for i, s in zip(index, strides))
+""",
+}
+# A common mistake: the position of an element forgets the view's storage offset.
+CH01_WRONG = CH01_CORRECT | {
+    "element_offset": """def element_offset(index, strides, offset):
+    return sum(i * s for i, s in zip(index, strides))
+""",
+}
+
+# assignment id -> (correct answers, wrong answers, what Validate's dialog must say when wrong)
+SETS = {
+    "ps1_power_method": (
+        {"power_method": CORRECT},
+        {"power_method": WRONG},
+        ("power_method(", "expected 3.0, got 1.0"),
+    ),
+    "ch01_tensors": (CH01_CORRECT, CH01_WRONG, ("element_offset(", "offset + 2 * 1 + 1 * 8")),
+}
 
 LAB_START_TIMEOUT = 90  # seconds
 KERNEL_TIMEOUT_MS = 120_000
@@ -78,10 +124,12 @@ def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1:<free port>, root = a temp folder with two copies of the notebook."""
     base = tmp_path_factory.mktemp("lab")
     root = base / "root"
-    assert RELEASED.is_file(), f"{RELEASED} is missing: run `course release ps1_power_method`"
-    for name in ("correct", "wrong"):
-        (root / name).mkdir(parents=True)
-        shutil.copy(RELEASED, root / name / "ps1_power_method.ipynb")
+    for ident in SETS:
+        released = RELEASED / ident / f"{ident}.ipynb"
+        assert released.is_file(), f"{released} is missing: run `course release {ident}`"
+        for name in ("correct", "wrong"):
+            (root / ident / name).mkdir(parents=True)
+            shutil.copy(released, root / ident / name / f"{ident}.ipynb")
     env = lab_environment(base)
     token = os.urandom(16).hex()
     log = (base / "lab.log").open("w")
@@ -130,7 +178,7 @@ def open_notebook(context, lab, rel: str):
     page = context.new_page()
     watch = watch_page(page, lab["url"])
     # A workspace of its own, reset: JupyterLab would otherwise reopen the other test's tabs.
-    workspace = Path(rel).parent.name or "main"
+    workspace = "-".join(Path(rel).parent.parts) or "main"
     url = f"{lab['url']}lab/workspaces/{workspace}/tree/{rel}?reset&token={lab['token']}"
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=KERNEL_TIMEOUT_MS)
@@ -146,21 +194,25 @@ def wait_for_idle_kernel(page) -> None:
     )
 
 
-def type_answer(page, code: str) -> None:
-    """Replace the solution cell's text with ``code``, typed into its editor."""
+def type_answers(page, answers: dict[str, str]) -> None:
+    """Replace each solution cell's text with its answer, typed into the cell's editor: the cell
+    of ``name`` is the one that defines it and still raises NotImplementedError."""
     cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
-    index = cells.evaluate_all(
-        "cells => cells.findIndex(c => c.textContent.includes('NotImplementedError'))"
-    )
-    assert index >= 0, "no solution cell (with raise NotImplementedError()) in the notebook"
-    editor = cells.nth(index).locator(".cm-content")
-    editor.click()
-    page.keyboard.press("Control+a")
-    page.keyboard.press("Delete")
-    # One input event, as a paste: the editor's auto-indent does not re-indent the lines.
-    page.keyboard.insert_text(code.rstrip("\n"))
-    text = editor.inner_text()
-    assert "def power_method" in text and "NotImplementedError" not in text, text
+    for name, code in answers.items():
+        index = cells.evaluate_all(
+            "(cells, name) => cells.findIndex(c => c.textContent.includes('def ' + name + '(')"
+            " && c.textContent.includes('NotImplementedError'))",
+            name,
+        )
+        assert index >= 0, f"no solution cell for {name} (with raise NotImplementedError())"
+        editor = cells.nth(index).locator(".cm-content")
+        editor.click()
+        page.keyboard.press("Control+a")
+        page.keyboard.press("Delete")
+        # One input event, as a paste: the editor's auto-indent does not re-indent the lines.
+        page.keyboard.insert_text(code.rstrip("\n"))
+        text = editor.inner_text()
+        assert f"def {name}" in text and "NotImplementedError" not in text, text
 
 
 def run_all_cells(page) -> None:
@@ -187,25 +239,28 @@ def validate(page) -> tuple[str, str]:
     return classes, text
 
 
-def test_a_correct_answer_validates(context, lab, artifacts):
-    page, watch = open_notebook(context, lab, "correct/ps1_power_method.ipynb")
-    type_answer(page, CORRECT)
+@pytest.mark.parametrize("ident", SETS)
+def test_a_correct_answer_validates(context, lab, artifacts, ident):
+    page, watch = open_notebook(context, lab, f"{ident}/correct/{ident}.ipynb")
+    type_answers(page, SETS[ident][0])
     run_all_cells(page)
     classes, text = validate(page)
-    page.screenshot(path=str(artifacts / "lab-validate-correct.png"))
+    page.screenshot(path=str(artifacts / f"lab-validate-{ident}-correct.png"))
     assert "validation-success" in classes, f"the dialog says:\n{text}"
     assert "Success! Your notebook passes all the tests." in text
     assert not watch.external_requests, watch.external_requests
 
 
-def test_a_wrong_answer_shows_the_failure(context, lab, artifacts):
-    page, watch = open_notebook(context, lab, "wrong/ps1_power_method.ipynb")
-    type_answer(page, WRONG)
+@pytest.mark.parametrize("ident", SETS)
+def test_a_wrong_answer_shows_the_failure(context, lab, artifacts, ident):
+    page, watch = open_notebook(context, lab, f"{ident}/wrong/{ident}.ipynb")
+    type_answers(page, SETS[ident][1])
     run_all_cells(page)
     classes, text = validate(page)
-    page.screenshot(path=str(artifacts / "lab-validate-wrong.png"))
+    page.screenshot(path=str(artifacts / f"lab-validate-{ident}-wrong.png"))
     assert "validation-failed" in classes, f"the dialog says:\n{text}"
     assert "The following cell failed:" in text
-    assert "AssertionError" in text and "power_method(" in text, text
-    assert "expected 3.0, got 1.0" in text, text
+    assert "AssertionError" in text, text
+    for expected in SETS[ident][2]:
+        assert expected in text, text
     assert not watch.external_requests, watch.external_requests
