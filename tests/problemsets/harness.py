@@ -28,6 +28,7 @@ REFERENCE_CASE = "reference_solution"
 TWIN_SUFFIX = "__twin"
 HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
 HIDDEN_END = "### END HIDDEN TESTS"
+SCORE_ROUNDING = 5e-6  # half a unit of the gradebook's sixth decimal, and a margin
 
 
 # ----------------------------------------------------------------------------- corpus files
@@ -496,11 +497,12 @@ def misgrading(case: Case, result: StudentResult, graded: dict[str, float]) -> l
                 f"{gid}: expected full marks, got {score:g}/{points:g}: {cell.message.strip()!r}"
             )
     problems += _review_problems(expect, result, graded)
+    # nbgrader's gradebook keeps scores to 6 decimals (2/3 of a point is stored as 0.666667)
     for gid, exact in expect.get("score", {}).items():
         cell = result.cells.get(gid)
-        if cell is None or cell.score != float(exact):
+        if cell is None or abs(cell.score - float(exact)) > SCORE_ROUNDING:
             problems.append(f"{gid}: expected exactly {exact}, got {cell and cell.score}")
-    if "total" in expect and abs(result.total - float(expect["total"])) > 1e-9:
+    if "total" in expect and abs(result.total - float(expect["total"])) > 10 * SCORE_ROUNDING:
         problems.append(f"total: expected {expect['total']}, got {result.total:g}")
     return problems
 

@@ -2,7 +2,7 @@
 
 EXPECT = {
     "lose": {"slice_view_basic": "kept its stride", "slice_view_rules": "kept its stride"},
-    "score": {"slice_view_basic": 1.3333333333333333, "slice_view_rules": 0},
+    "score": {"slice_view_basic": 0.6666666666666666, "slice_view_rules": 0},
 }
 
 
