@@ -63,9 +63,9 @@ def demo_course(root: Path, n: int) -> str:
     return democourse.ASSIGNMENT
 
 
-def real_course(root: Path, n: int) -> str:
-    """ps1 with the repository's config: the reference answer, the release, and in between."""
-    aid = "ps1_power_method"
+def real_course(root: Path, n: int, aid: str = "ps1_power_method") -> str:
+    """A set of the repository (ps1 by default) with its nbgrader_config.py: the reference answer
+    in three of every four submissions, the unmodified release in the fourth."""
     root.mkdir(parents=True)
     shutil.copy(ROOT / "nbgrader_config.py", root)
     for folder in ("solutions", "assignments"):
