@@ -192,3 +192,54 @@ def test_readable_paths_under_tmp_stay_visible(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("visible")
     assert (work / "out").exists()
+
+
+LIFELINE_OWNER = """import os, signal, subprocess, sys, time
+from coursekit import jail
+
+line = jail.lifeline()
+assert jail.lifeline() == line  # one per process
+watcher = subprocess.Popen(
+    [sys.executable, "-c", WATCHER, str(line), sys.argv[1]], pass_fds=(line,)
+)
+child = os.fork()  # a forked child closes the lifeline it inherited: it does not keep it open
+if child == 0:
+    time.sleep(60)
+    os._exit(0)
+with open(sys.argv[1] + ".child", "w") as out:
+    out.write(str(child))
+time.sleep(0.5)
+with open(sys.argv[1] + ".alive", "w") as out:
+    out.write("watcher saw nothing yet" if watcher.poll() is None else "watcher ended early")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+WATCHER = """import os, select, sys
+ready, _, _ = select.select([int(sys.argv[1])], [], [], 30)
+with open(sys.argv[2] + ".tmp", "w") as out:
+    out.write("end-of-file" if ready and not os.read(int(sys.argv[1]), 1) else "timed out")
+os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+"""
+
+
+def test_a_lifeline_reads_its_end_once_its_process_is_killed(tmp_path: Path) -> None:
+    """What a kernel launcher watches (``jail.lifeline``): the read end stays quiet while the
+    process that made it lives, and reads end-of-file once it is killed outright, although a
+    child it forked lives on."""
+    seen = tmp_path / "seen"
+    owner = LIFELINE_OWNER.replace("WATCHER", repr(WATCHER))
+    done = subprocess.run([sys.executable, "-c", owner, str(seen)], timeout=60)
+    child = int(Path(f"{seen}.child").read_text())
+    try:
+        assert done.returncode == -9
+        assert Path(f"{seen}.alive").read_text() == "watcher saw nothing yet"
+        deadline = time.monotonic() + 30
+        while not seen.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert seen.read_text() == "end-of-file"
+        os.kill(child, 0)  # the forked child still lives
+    finally:
+        try:
+            os.kill(child, 9)
+        except ProcessLookupError:
+            pass

@@ -13,6 +13,10 @@ and in the verdict sandbox (``coursekit.verdicts.sandbox``). Both start inside `
 - ``--die-with-parent`` and ``--new-session``; the verdict sandbox runs as uid 65534 in a user
   namespace with no capabilities (``--disable-userns``); the kernel's launcher keeps only the
   capabilities it needs to drop the kernel to its own sandbox user (``limited_kernel``);
+- a lifeline for kernels (``lifeline``): bwrap arms ``--die-with-parent`` only after it made
+  the namespaces, and its pid 1 only after the mounts, so a process killed while it was
+  starting a kernel leaves that sandbox running; the kernel's launcher inherits the read end of
+  a pipe only the starting process can write to, and stops the kernel once it reads its end;
 - a pids cap and a memory cap through cgroup v1 (``Cgroup``) where this machine lets us make
   cgroups, else only the rlimits the kernel launcher and the sandbox child set themselves.
 
@@ -33,6 +37,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -44,11 +49,13 @@ __all__ = [
     "bwrap_command",
     "check",
     "describe",
+    "lifeline",
     "outer_pid",
     "unsafe",
 ]
 
 UNSAFE_VARIABLE = "COURSEKIT_UNSAFE_NO_SANDBOX"
+LIFELINE_VARIABLE = "COURSEKIT_LIFELINE_FD"  # read by limited_kernel's launcher
 BWRAP_VARIABLE = "COURSEKIT_BWRAP"
 KERNEL_PROGRAM_VARIABLE = "COURSEKIT_KERNEL_PROGRAM"  # set by the limited kernelspec
 NAMESPACES = ("pid", "net", "ipc", "uts")
@@ -402,6 +409,46 @@ def child_pids(parent: int) -> list[int]:
     return found
 
 
+# ----------------------------------------------------------------------------- the lifeline
+
+_lifelines: dict[int, tuple[int, int]] = {}  # pid -> (read end, write end) of its lifeline
+_lifeline_lock = threading.Lock()
+
+
+def lifeline() -> int:
+    """The read end of this process's lifeline, to pass to the kernels it starts.
+
+    A pipe that nobody writes to, whose write end only this process holds (close-on-exec, and
+    closed in forked children): the read end reads end-of-file once this process has ended,
+    however it ended (``SIGKILL`` included) and whenever a kernel looks, before or after it
+    started. ``--die-with-parent`` cannot promise that: bwrap asks for ``PR_SET_PDEATHSIG`` only
+    after it made its namespaces, its pid 1 only after the mounts, and neither checks whether the
+    parent died meanwhile, so a grading worker killed while a sandbox was starting left that
+    sandbox, and the kernel in it, running for good.
+    """
+    pid = os.getpid()
+    with _lifeline_lock:
+        if pid not in _lifelines:
+            _lifelines[pid] = os.pipe()  # both ends non-inheritable (O_CLOEXEC)
+        return _lifelines[pid][0]
+
+
+def _forget_parent_lifelines() -> None:
+    """In a forked child: close the parent's lifeline (its kernels must not outlive it here)."""
+    global _lifeline_lock
+    _lifeline_lock = threading.Lock()  # another thread may have held it at the fork
+    for read, write in _lifelines.values():
+        for fd in (read, write):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+    _lifelines.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parent_lifelines)
+
+
 # ----------------------------------------------------------------------------- the kernel
 
 PRIVATE_FOLDERS: list[str] = []  # kernels' private folders, removed by SafeExecute when done
@@ -471,7 +518,9 @@ def _kernel_manager_class() -> type:
         folder. The limited kernel's launcher keeps the capabilities it needs to drop the kernel to
         its own sandbox user (``COURSEKIT_SANDBOX_UID``, unique per kernel: pids inside the
         namespace repeat); any other kernel runs as uid 65534 with none. With
-        ``--unsafe-no-sandbox`` the kernel starts unconfined, over TCP.
+        ``--unsafe-no-sandbox`` the kernel starts unconfined, over TCP. Either way it inherits
+        the read end of our ``lifeline`` (``$COURSEKIT_LIFELINE_FD``): the limited kernel's
+        launcher stops the kernel once we are gone.
         """
 
         async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
@@ -489,6 +538,9 @@ def _kernel_manager_class() -> type:
                 self.ip = os.path.join(private, "ipc", "k")
             kernel_cmd, kw = await super()._async_pre_start_kernel(**kw)
             kw["env"] = _kernel_environment(dict(kw.get("env") or os.environ), private)
+            line = lifeline()  # the limited kernel stops once we are gone, however we died
+            kw["env"][LIFELINE_VARIABLE] = str(line)
+            kw["pass_fds"] = (*kw.get("pass_fds", ()), line)
             if unsafe():
                 return kernel_cmd, kw
             cwd = os.path.realpath(kw.get("cwd") or os.getcwd())

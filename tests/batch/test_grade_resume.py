@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pipeline_helpers import (
 )
 
 from coursekit.batch import democourse, gradebook
+from coursekit.batch.pool import stop_leftovers
 
 ID = democourse.ASSIGNMENT
 
@@ -90,6 +92,24 @@ def test_interrupted_and_killed_runs_resume(class_template: Path, graded_class: 
     assert gradebook.integrity_check(url) == "ok"
     reference = gradebook.sqlite_url(graded_class["root"] / "gradebook.db")
     assert gradebook.part_scores(url, "demo", ID) == gradebook.part_scores(reference, "demo", ID)
+
+
+def test_the_next_run_stops_what_a_killed_run_left_working(tmp_path: Path) -> None:
+    """Whatever still works in a run's scratch folder is stopped before the next run of the same
+    assignment (which holds its lock) starts; nothing else is touched."""
+    work = tmp_path / "reports" / ID / ".work"
+    inside = work / "local" / "students" / "ada" / "autograded" / "ada" / ID
+    inside.mkdir(parents=True)
+    left = subprocess.Popen(["sleep", "300"], cwd=inside, start_new_session=True)
+    other = subprocess.Popen(["sleep", "300"], cwd=tmp_path, start_new_session=True)
+    try:
+        assert stop_leftovers(work) == [left.pid]
+        assert not psutil.pid_exists(left.pid)  # killed, and waited for
+        assert other.poll() is None
+    finally:
+        for proc in (left, other):
+            proc.kill()
+            proc.wait()
 
 
 def test_a_killed_worker_is_replaced_and_its_student_retried(small_template: Path, tmp_path):

@@ -22,6 +22,7 @@ import time
 import zlib
 from pathlib import Path
 
+import psutil
 import pytest
 from jupyter_client.manager import start_new_kernel
 from pipeline_helpers import (
@@ -271,6 +272,65 @@ def test_starts_inside_the_grading_sandbox(tmp_path: Path, monkeypatch: pytest.M
     jailed = workdir / ".coursekit-kernel-events"
     assert events(events_dir) and not jailed.exists()  # the events folder is bound in
     assert not list(Path("/sys/fs/cgroup/pids").glob(f"coursekit-{os.getpid()}-*"))
+
+
+STARTER = """import asyncio, os, signal, sys, time
+from coursekit import jail
+from coursekit.batch.limits import KERNEL_NAME
+
+async def start():
+    manager = jail.JailedKernelManager(kernel_name=KERNEL_NAME)
+    await manager.start_kernel(cwd=sys.argv[1])
+    time.sleep(float(sys.argv[2]))
+    os.kill(os.getpid(), signal.SIGKILL)  # as a grading worker whose `course grade` was killed
+
+asyncio.run(start())
+"""
+
+
+def working_in(folder: Path) -> list[psutil.Process]:
+    """Live processes whose working folder is inside ``folder`` (the sandbox's are too)."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if Path(proc.cwd()).is_relative_to(folder) and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.3, 3.0])
+def test_a_kernel_dies_with_the_process_that_started_it(
+    delay: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killed while bubblewrap is still making the sandbox (0 s: before its --die-with-parent
+    is armed; 0.02 s: before its pid 1's is), while the launcher starts, or once the kernel
+    runs: the sandbox and the kernel go all the same (the launcher watches the lifeline)."""
+    from coursekit import jail
+    from coursekit.batch.pool import stop_leftovers
+
+    jail.check()
+    monkeypatch.delenv(jail.UNSAFE_VARIABLE, raising=False)
+    monkeypatch.setenv("JUPYTER_PATH", str(write_kernelspec(tmp_path / "jupyter", LIMITS)))
+    events_dir = tmp_path / "events"
+    events_dir.mkdir(mode=0o700)
+    monkeypatch.setenv("COURSEKIT_KERNEL_EVENTS", str(events_dir))
+    workdir = tmp_path / "autograded" / "student" / "ps0"
+    workdir.mkdir(parents=True)
+    log = tmp_path / "starter.log"  # not a pipe: what survives it would hold the pipe open
+    try:
+        with open(log, "w") as out:
+            starter = subprocess.run(
+                [sys.executable, "-c", STARTER, str(workdir), str(delay)],
+                stdout=out,
+                stderr=out,
+                timeout=120,
+            )
+        assert starter.returncode == -9, log.read_text()
+        assert wait_until(lambda: not working_in(workdir), 20)
+    finally:
+        stop_leftovers(workdir)
 
 
 # ----------------------------------------------------------------------------- failing closed

@@ -29,7 +29,11 @@ the few capabilities it needs below. It forks:
   then allocate), and it kills them all, keeping the kernel; if that goes on for 5 s, it kills the
   kernel too. When the kernel exits it kills whatever is left (the subreaper sees even
   double-forked daemons), gives the files back to the launcher's user, and exits with the
-  kernel's status, so that jupyter_client sees a dead kernel at once.
+  kernel's status, so that jupyter_client sees a dead kernel at once. It also kills the kernel
+  when the process that started it is gone: its parent changed, or (in the sandbox, where the
+  parent is bubblewrap's pid 1) the lifeline it inherited (``$COURSEKIT_LIFELINE_FD``, the read
+  end of a pipe only the starting process could write to, see ``coursekit.jail.lifeline``)
+  reads end-of-file; if that happened before the kernel started, it starts none.
 
 What happened is written as JSON lines to ``$COURSEKIT_KERNEL_EVENTS/`` (a root-only folder
 the grading worker made, which the sandbox binds in; failing that, to
@@ -70,6 +74,7 @@ LINUX_CAPABILITY_VERSION_3 = 0x20080522
 LAUNCHER_EVENTS = "launcher.jsonl"
 GUARD_EVENTS = "guard.jsonl"
 FALLBACK_EVENTS = ".coursekit-kernel-events"  # in the kernel's folder, if the events folder fails
+LIFELINE_VARIABLE = "COURSEKIT_LIFELINE_FD"  # as coursekit.jail names it
 
 if "run_guarded_kernel" not in globals():  # imported as a module; in the kernelspec it is inlined
     from coursekit.batch.kernel_guard import run_guarded_kernel
@@ -240,6 +245,8 @@ def private_environment(private: Path) -> dict[str, str]:
 def run_kernel(args: argparse.Namespace, uid: int | None, keep_read: bool, kernel: dict) -> None:
     """In the forked child: limits, user, guards, then ipykernel. Never returns."""
     try:
+        if kernel.get("lifeline") is not None:
+            os.close(kernel["lifeline"])  # the launcher's to watch, not student code's
         launcher = os.getppid()
         memory = args.memory_mb * MB
         resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
@@ -382,6 +389,24 @@ class Watchdog:
         self.kill([self.kernel_pid])
 
 
+def lifeline_descriptor() -> int | None:
+    """The inherited read end of the starting process's lifeline, if there is one."""
+    try:
+        fd = int(os.environ.get(LIFELINE_VARIABLE, ""))
+        os.fstat(fd)
+    except (ValueError, OSError):
+        return None
+    return fd
+
+
+def starter_is_gone(lifeline: int | None) -> bool:
+    """Has every holder of the lifeline's write end (the process that started us) ended?"""
+    if lifeline is None:
+        return False
+    ready, _, _ = select.select([lifeline], [], [], 0)
+    return bool(ready) and not os.read(lifeline, 4096)
+
+
 def _reap(kernel_pid: int) -> int | None:
     """Reap finished children (orphans included); the kernel's wait status once it ended."""
     while True:
@@ -396,12 +421,18 @@ def _reap(kernel_pid: int) -> int | None:
 
 
 def watch(
-    kernel_pid: int, args: argparse.Namespace, events: Events, alarm: int, parent: int
+    kernel_pid: int,
+    args: argparse.Namespace,
+    events: Events,
+    alarm: int,
+    parent: int,
+    lifeline: int | None = None,
 ) -> int:
     """Run the watchdog until the kernel exits; return the kernel's wait status.
 
-    It wakes every 0.1 s, whenever a child ends (SIGCHLD, through a wake-up pipe), and at once
-    when a process of the kernel reports a failed fork on the ``alarm`` pipe.
+    It wakes every 0.25 s, whenever a child ends (SIGCHLD, through a wake-up pipe), at once
+    when a process of the kernel reports a failed fork on the ``alarm`` pipe, and at once when
+    the ``lifeline`` reads end-of-file (whoever started us is gone: the kernel is killed).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # interrupts are for the kernel
 
@@ -418,7 +449,7 @@ def watch(
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
     dog = Watchdog(kernel_pid, args, events)
     checked = 0.0
-    listening = [wake_read, alarm]
+    listening = [wake_read, alarm, *([lifeline] if lifeline is not None else [])]
     while True:
         status = _reap(kernel_pid)
         if status is not None:
@@ -429,8 +460,12 @@ def watch(
             parent = os.getppid()
         ready, _, _ = select.select(listening, [], [], POLL_SECONDS)
         for fd in ready:
-            if not os.read(fd, 4096) and fd == alarm:
-                listening.remove(alarm)  # every holder of the alarm is gone
+            if os.read(fd, 4096) or fd == wake_read:
+                continue
+            listening.remove(fd)  # every holder of its write end is gone
+            if fd == lifeline:  # so is whoever started us: stop everything
+                events.write("orphaned", why="the process that started the kernel ended")
+                dog.kill_kernel()
         if alarm in ready or time.monotonic() - checked >= CHECK_GAP_SECONDS:
             dog.check()
             checked = time.monotonic()
@@ -483,6 +518,12 @@ def main(argv: list[str] | None = None) -> int:
             workdir=str(workdir),
             private=str(private),
         )
+        kernel["lifeline"] = lifeline = lifeline_descriptor()
+        if starter_is_gone(lifeline):  # it was killed while we started: start no kernel
+            events.write("orphaned", why="the process that started the kernel ended")
+            if uid is not None:
+                _chown_tree(workdir, os.getuid(), os.getgid(), only_from=uid)
+            return 1
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
         alarm_read, kernel["alarm_fd"] = os.pipe()
         kernel_pid = os.fork()
@@ -490,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
             os.close(alarm_read)
             run_kernel(args, uid, keep_read, kernel)
         os.close(kernel["alarm_fd"])
-        status = watch(kernel_pid, args, events, alarm_read, starter)
+        status = watch(kernel_pid, args, events, alarm_read, starter, lifeline)
         code = _exit_code(status)
         signum = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         events.write("exit", code=os.WEXITSTATUS(status) if signum is None else None, signal=signum)

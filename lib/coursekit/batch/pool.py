@@ -8,7 +8,12 @@ when a worker dies (killed, out of memory): that student is retried once on a fr
 and reported as an ``error`` if it kills that one too. A student that takes longer than the
 budget has its worker (and the kernel under it) killed. Workers live in their own session, so
 Ctrl-C in the terminal reaches only the parent, which then stops them (and their kernels)
-itself; they also die with the parent if it is killed (``PR_SET_PDEATHSIG``).
+itself; they also die with the parent if it is killed (``PR_SET_PDEATHSIG``, checked against
+a parent that died before it was set). Their kernels die with them: each kernel's launcher
+watches its worker's lifeline (``coursekit.jail.lifeline``), which bubblewrap's own
+``--die-with-parent`` cannot replace (it is armed only once the sandbox is half made). Should
+anything survive all the same, the next run of the assignment stops what still works in its
+scratch folder before it starts (``stop_leftovers``).
 """
 
 from __future__ import annotations
@@ -31,10 +36,12 @@ from coursekit.batch.worker import Grader, Result, Setup, Task, failed_result
 PR_SET_PDEATHSIG = 1
 
 
-def _serve(conn, setup: dict, log_path: str) -> None:  # noqa: ANN001 - runs in the worker
+def _serve(conn, setup: dict, log_path: str, parent: int) -> None:  # noqa: ANN001 - in the worker
     """The worker's main loop: grade what the parent sends until it sends None."""
     os.setsid()
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -73,6 +80,25 @@ def kill_tree(pid: int) -> None:
     psutil.wait_procs(procs, timeout=5)
 
 
+def stop_leftovers(folder: Path) -> list[int]:
+    """Kill every process working in ``folder`` (its working directory inside it) and return
+    their pids: in a run's scratch folder, and with the run's lock held, only what a killed
+    earlier run left behind can be there (its kernels, and the sandboxes around them)."""
+    import psutil
+
+    folder = Path(os.path.realpath(folder))
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid != os.getpid() and Path(proc.cwd()).is_relative_to(folder):
+                proc.kill()
+                found.append(proc)
+        except (psutil.Error, OSError):
+            continue
+    psutil.wait_procs(found, timeout=5)
+    return [proc.pid for proc in found]
+
+
 class Slot:
     """One worker process and the student it is grading."""
 
@@ -89,7 +115,7 @@ class Slot:
         self.conn, child = context.Pipe()
         self.proc = context.Process(
             target=_serve,
-            args=(child, asdict(self.setup), str(self.log_path)),
+            args=(child, asdict(self.setup), str(self.log_path), os.getpid()),
             name=f"coursekit-grade-{self.index}",
         )
         self.proc.start()
@@ -181,4 +207,4 @@ def _died(slot: Slot, pending: deque, on_result: Callable[[Result], None]) -> No
     on_result(failed_result(task, reason, spent, final=False))
 
 
-__all__ = ["kill_tree", "run_local"]
+__all__ = ["kill_tree", "run_local", "stop_leftovers"]

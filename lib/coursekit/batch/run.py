@@ -127,6 +127,18 @@ def _lock(reports: Path, aid: str):  # noqa: ANN202 - the open lock file
     return handle
 
 
+def _stop_leftovers(work: Path, say: Callable[[str], None]) -> None:
+    """Stop what a killed earlier run of this assignment may have left working in its scratch
+    folder (we hold the lock: no other run of it is going on)."""
+    if not work.is_dir():
+        return
+    from coursekit.batch.pool import stop_leftovers
+
+    left = stop_leftovers(work)
+    if left:
+        say(f"stopped {len(left)} process(es) that an interrupted earlier run left running")
+
+
 def cell_timeout(course: Course, options: Options) -> int:
     """``--timeout``, else ``Execute.timeout`` from the course's config, else the default."""
     if options.timeout is not None:
@@ -220,6 +232,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
     reports.mkdir(parents=True, exist_ok=True)
     lock = _lock(reports, aid)
     work = reports / ".work"
+    _stop_leftovers(work, say)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     ensure_master_copy(course, aid, work, say)
