@@ -13,6 +13,7 @@ Regenerate after ``nbgrader generate_assignment``::
 
 from __future__ import annotations
 
+import html
 import json
 import sys
 from pathlib import Path
@@ -104,7 +105,12 @@ def render(assignment_id: str) -> str:
     released = ROOT / "assignments" / assignment_id / f"{assignment_id}.ipynb"
     nb = json.loads(released.read_text(encoding="utf-8"))
     notebook = f"assignments/{assignment_id}/{assignment_id}.ipynb"
-    targets = [f"[{label}]({url})" for label, url in launch_links(notebook)]
+    # Raw HTML anchors: MyST escapes a link's "&" twice (MyST-Parser issue 760), which would
+    # turn the JupyterHub link's "&branch=" into "&amp;branch=".
+    targets = [
+        f'<a href="{html.escape(url)}">{html.escape(label)}</a>'
+        for label, url in launch_links(notebook)
+    ]
     launches = " or ".join(filter(None, (", ".join(targets[:-1]), *targets[-1:])))
     links = [
         f"{{download}}`Download {assignment_id}.ipynb <../../{notebook}>`, open it in "
