@@ -8,11 +8,12 @@ DEST and of the built site, search index included.
 A line is a secret when it carries enough to identify a solution and is not public already:
 - it has at least MIN_TOKENS tokens (names, numbers, operators, punctuation), which leaves out
   `return x`, `else:`, `pass`, `import torch`, `x += 1` and closing brackets;
-- it occurs in no public source: not outside the private regions of any source notebook (the
-  released notebooks show those parts by design), not in the book's chapters, not in the
-  student library. Idioms such as `loss.backward()` or `for p in params:` are written in the
-  chapters too; publishing cannot leak what the authors publish themselves. (The flip side:
-  this test cannot tell whether a chapter author copied a solution line into a chapter.)
+- it occurs in no public source, as a line or within one: not outside the private regions of
+  any source notebook (the released notebooks show those parts by design), not in the book's
+  chapters, not in the student library. Idioms such as `loss.backward()` or `for p in
+  params:` are written in the chapters too; publishing cannot leak what the authors publish
+  themselves. (The flip side: this test cannot tell whether a chapter author copied a
+  solution line into a chapter.)
 
 The search index holds words, not lines, so it gets a second check: no name that occurs only
 in private code (in no public part of the notebooks, the book or the library) may be a term
@@ -131,10 +132,13 @@ def secrets_of(
             public_text.append("\n".join(rest))
             if cell.cell_type == "code":
                 private_code.append("\n".join(line for _, line in private))
+    # within a public line counts too: `new = factory()` in a sentence of the released prose,
+    # or a solution line that a library line extends with a longer comment, is public already
+    public_blob = "\n".join(public)
     secrets = []
     for notebook, kind, line in private_lines:
         norm = normalise(line)
-        if is_informative(norm) and norm not in public:
+        if is_informative(norm) and norm not in public_blob:
             secrets.append(Secret(notebook, kind, norm))
     return secrets, code_names("\n".join(private_code)), "\n".join(public_text)
 
