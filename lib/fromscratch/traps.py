@@ -571,18 +571,10 @@ def _api_targets(importlib: Any, name: str) -> Iterator[tuple[Any, str, str]]:
     """(owner, attribute, public name) for each plain-Python function ``name`` denotes."""
     parts = name.split(".")
     star = parts.index("*") if "*" in parts else len(parts)
-    owner: Any = None
-    for cut in range(star, 0, -1):  # the longest importable module prefix
-        try:
-            owner = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for attr in parts[cut:star]:
-            owner = getattr(owner, attr, None)
-        break
+    base = ".".join(parts[:star])
+    owner = _resolve(importlib, base)
     if owner is None:
         return
-    base = ".".join(parts[:star])
     if star == len(parts):  # one named routine
         owner_name, attr = base.rpartition(".")[0], parts[-1]
         holder = _resolve(importlib, owner_name)
@@ -601,6 +593,7 @@ def _api_targets(importlib: Any, name: str) -> Iterator[tuple[Any, str, str]]:
 
 
 def _resolve(importlib: Any, dotted: str) -> Any:
+    """The object ``dotted`` names: its longest importable module prefix, then attributes."""
     parts = dotted.split(".")
     for cut in range(len(parts), 0, -1):
         try:
