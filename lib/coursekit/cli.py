@@ -46,18 +46,12 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the course repository (default: the one around the current folder)",
     )
-    parser.add_argument(
-        "--allow-placeholders",
-        action="store_true",
-        help="publish even though _config.yml's repository or hub are still the template's "
-        "example values (a preview: its launch links lead nowhere)",
-    )
 
 
 def _publish_run(args: argparse.Namespace) -> int:
     from coursekit.publish import publish
 
-    edition = publish(args.dest, source=args.source, allow_placeholders=args.allow_placeholders)
+    edition = publish(args.dest, source=args.source)
     print(edition.summary())
     return 0
 

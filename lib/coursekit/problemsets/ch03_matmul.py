@@ -51,11 +51,15 @@ from coursekit.verdicts.checks import (
     GradingFailure,
     Student,
     StudentError,
+    cases_check,
     derive_seed,
-    part_checks,
+    seed_of,
 )
 from fromscratch.rules import CH03 as RULES
 
+ASSIGNMENT_ID = RULES.assignment_id
+FUNCTIONS = RULES.functions
+FORBIDDEN = RULES.forbidden
 BOUND_FACTOR = Fraction(RULES.tolerances["bound_factor"])
 UNIT_ROUNDOFF = {torch.float32: Fraction(1, 2**24), torch.float64: Fraction(1, 2**53)}
 SHORTCUT_HINTS = {
@@ -337,12 +341,24 @@ def cases_for(seed: int, grade_id: str) -> list[Case]:
     ]
 
 
-def _runner(grade_id: str):
+def _part(grade_id: str):
     function = PARTS[grade_id][0]
-    return lambda student, case: _run(student, function, case)
+
+    def cases(student: Student):
+        return [
+            lambda case=case: _run(student, function, case)
+            for case in cases_for(seed_of(student), grade_id)
+        ]
+
+    return cases
 
 
-CHECKS = part_checks(RULES, PARTS, POINTS, DESCRIPTIONS, cases_for, _runner)
+CHECKS = [
+    cases_check(
+        gid, POINTS[gid], DESCRIPTIONS[gid], _part(gid), partial=RULES.partial_credit_per_case
+    )
+    for gid in PARTS
+]
 
 
 def hidden_values(seed: int) -> list[str]:

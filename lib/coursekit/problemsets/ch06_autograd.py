@@ -62,11 +62,15 @@ from coursekit.verdicts.checks import (
     GradingFailure,
     Student,
     StudentError,
+    cases_check,
     derive_seed,
-    part_checks,
+    seed_of,
 )
 from fromscratch.rules import CH06 as RULES
 
+ASSIGNMENT_ID = RULES.assignment_id
+FUNCTIONS = RULES.functions
+FORBIDDEN = RULES.forbidden
 TOL = RULES.tolerances["float64"]
 CD_TOL = RULES.tolerances["central_difference"]
 SHORTCUT_HINTS = {
@@ -864,7 +868,23 @@ def _runner(grade_id: str):
     return _run_value
 
 
-CHECKS = part_checks(RULES, PARTS, POINTS, DESCRIPTIONS, cases_for, _runner)
+def _part(grade_id: str):
+    run = _runner(grade_id)
+
+    def cases(student: Student):
+        return [
+            lambda case=case: run(student, case) for case in cases_for(seed_of(student), grade_id)
+        ]
+
+    return cases
+
+
+CHECKS = [
+    cases_check(
+        gid, POINTS[gid], DESCRIPTIONS[gid], _part(gid), partial=RULES.partial_credit_per_case
+    )
+    for gid in PARTS
+]
 
 
 def hidden_values(seed: int) -> list[str]:

@@ -55,11 +55,15 @@ from coursekit.verdicts.checks import (
     GradingFailure,
     Student,
     StudentError,
+    cases_check,
     derive_seed,
-    part_checks,
+    seed_of,
 )
 from fromscratch.rules import PS1 as RULES
 
+ASSIGNMENT_ID = RULES.assignment_id
+FUNCTIONS = RULES.functions
+FORBIDDEN = RULES.forbidden
 RTOL = {torch.float32: RULES.tolerances["float32"], torch.float64: RULES.tolerances["float64"]}
 SHORTCUT_HINTS = {
     "spectral": "find λ₁ with the power method only (matrix–vector products and vector norms)",
@@ -294,6 +298,16 @@ def cases_for(seed: int, grade_id: str) -> list[Case]:
     ]
 
 
+def _part(grade_id: str):
+    def cases(student: Student):
+        return [
+            lambda case=case: _run_case(student, case)
+            for case in cases_for(seed_of(student), grade_id)
+        ]
+
+    return cases
+
+
 DESCRIPTIONS = {
     "power_method_diagonal": "power_method on diagonal matrices",
     "power_method_float64": "power_method on float64 matrices with a known spectrum",
@@ -312,7 +326,12 @@ POINTS = {
     "power_method_tiny_scale": 1,
 }
 
-CHECKS = part_checks(RULES, PARTS, POINTS, DESCRIPTIONS, cases_for, lambda _: _run_case)
+CHECKS = [
+    cases_check(
+        gid, POINTS[gid], DESCRIPTIONS[gid], _part(gid), partial=RULES.partial_credit_per_case
+    )
+    for gid in PARTS
+]
 
 
 def hidden_values(seed: int) -> list[str]:

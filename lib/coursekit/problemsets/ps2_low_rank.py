@@ -49,12 +49,15 @@ from coursekit.verdicts.checks import (
     StudentError,
     cases_check,
     derive_seed,
-    seeded_cases,
+    seed_of,
 )
 from fromscratch.rules import PS2 as RULES
 
-# FORBIDDEN (from RULES): the SVD is the intended route here, so no linear-algebra routine is
-# forbidden; only the course's own packages would be a shortcut.
+ASSIGNMENT_ID = RULES.assignment_id
+FUNCTIONS = RULES.functions
+# The SVD is the intended route here, so no linear-algebra routine is forbidden; only the
+# course's own packages would be a shortcut.
+FORBIDDEN = RULES.forbidden
 SHORTCUT_HINTS = {
     "reference": "write the truncated SVD yourself with torch.linalg.svd (the course's own"
     " packages are not part of the exercise)",
@@ -426,13 +429,21 @@ def _edge_hint(case: Case) -> str:
 
 
 def _cases(kind: str, run_case):
-    return seeded_cases(lambda seed: cases_for(seed, kind), run_case)
+    def cases(student):
+        return [
+            lambda case=case: run_case(student, case) for case in cases_for(seed_of(student), kind)
+        ]
+
+    return cases
 
 
 def _all_sizes(run_case):
-    return seeded_cases(
-        lambda seed: (*cases_for(seed, "square"), *cases_for(seed, "rect")), run_case
-    )
+    def cases(student):
+        seed = seed_of(student)
+        both = (*cases_for(seed, "square"), *cases_for(seed, "rect"))
+        return [lambda case=case: run_case(student, case) for case in both]
+
+    return cases
 
 
 PARTIAL = RULES.partial_credit_per_case
