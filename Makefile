@@ -11,7 +11,7 @@ export OMP_NUM_THREADS ?= 2
 STAMP := $(VENV)/.installed
 BWRAP := /usr/bin/bwrap
 
-.PHONY: setup web browser book book-clean test lint format bench serve clean
+.PHONY: setup web browser book book-clean test lint format bench serve clean publish
 
 setup: $(STAMP) $(BWRAP)
 
@@ -67,6 +67,14 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format lib tests benchmarks
 	$(BIN)/ruff check --fix lib tests benchmarks
+
+## Write the student edition (book, released assignments, library, environment, Pages
+## workflow): make publish DEST=../student-edition. _config.yml must name the real repository
+## and hub first; ALLOW_PLACEHOLDERS=1 publishes a preview with the template's example values.
+publish:
+	@test -n "$(DEST)" || { echo "make publish: say where to write it: make publish DEST=../student-edition" >&2; exit 2; }
+	@$(MAKE) --no-print-directory $(STAMP)
+	$(BIN)/course publish $(if $(ALLOW_PLACEHOLDERS),--allow-placeholders) "$(DEST)"
 
 ## Per-chapter execution time and peak memory, plus clean and no-change build times.
 bench: $(STAMP)

@@ -63,7 +63,7 @@ def test_user_error_is_one_line_without_traceback(tmp_path):
     foreign = tmp_path / "not-ours"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    result = run_course("publish", str(foreign))
+    result = run_course("publish", "--allow-placeholders", str(foreign))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
@@ -79,7 +79,7 @@ def test_outside_the_course_says_where_to_run(tmp_path):
 
 
 def test_publish_prints_a_summary(tmp_path):
-    result = run_course("publish", str(tmp_path / "edition"))
+    result = run_course("publish", "--allow-placeholders", str(tmp_path / "edition"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Wrote the student edition to {tmp_path / 'edition'}")
     assert (tmp_path / "edition" / "book").is_dir()

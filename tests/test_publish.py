@@ -19,14 +19,21 @@ The search index holds words, not lines, so it gets a second check: no name that
 in private code (in no public part of the notebooks, the book or the library) may be a term
 of searchindex.js.
 
-The launch buttons of the built site must be well-formed and point at files of DEST.
+The launch buttons of the built site must be well-formed and point at files of DEST; the
+JupyterHub ones must mean what nbgitpuller's own link generator writes. Binder's environment must
+resolve torch to its CPU build from PyTorch's CPU index, at the course's version. Publishing
+refuses the template's example values unless told otherwise. The edition's workflow (build the
+book, deploy it to GitHub Pages) and the course's (run .ci/run) must pass zizmor and GitHub's
+workflow schema, and the edition's build steps must build the book here.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import json
 import keyword
+import os
 import re
 import shutil
 import subprocess
@@ -35,13 +42,16 @@ import tokenize
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import nbformat
 import pytest
 import snowballstemmer
 import yaml
 from bs4 import BeautifulSoup
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
 
 from built_site import require_site
 from coursekit.publish import PublishError, prepare_dest, publish, read_lock
@@ -228,7 +238,8 @@ def public_vocabulary(root: Path, notebooks_public_text: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory):
-    return publish(tmp_path_factory.mktemp("student-edition"), source=ROOT)
+    # _config.yml may still hold the template's example values: a preview is enough here
+    return publish(tmp_path_factory.mktemp("student-edition"), ROOT, allow_placeholders=True)
 
 
 @pytest.fixture(scope="module")
@@ -245,6 +256,7 @@ def private():
 
 PUBLIC_TOP_LEVEL = {
     ".course-publish",
+    ".github",
     ".gitignore",
     "README.md",
     "_assets",
@@ -256,6 +268,7 @@ PUBLIC_TOP_LEVEL = {
     "book",
     "lib",
     "pyproject.toml",
+    "requirements-book.txt",
     "requirements.txt",
     "runtime.txt",
     "web",
@@ -353,14 +366,18 @@ def test_student_library_installs_on_its_own(edition, tmp_path):
 
 def test_environment_files_pin_like_the_lock(edition):
     lines = (edition.dest / "requirements.txt").read_text().splitlines()
-    pins = dict(re.match(r"([\w.-]+)==(\S+)", line).groups() for line in lines if "==" in line)
+    pins = {}
+    for req in requirements_in(edition.dest / "requirements.txt"):
+        (spec,) = req.specifier  # exactly one ==, on every line
+        assert spec.operator == "==", f"{req}: not an exact pin"
+        pins.setdefault(req.name, set()).add(Version(spec.version).base_version)
     for needed in ("jupytext", "nbgitpuller", "torch", "jupyterlab", "nbgrader"):
         assert needed in pins, f"requirements.txt does not pin {needed}"
     lock = read_lock(ROOT)
-    for name, version in pins.items():
+    for name, versions in pins.items():
         key = re.sub(r"[-_.]+", "-", name).lower()
         if key in lock:
-            assert version == lock[key], f"{name}=={version} but the lock has {lock[key]}"
+            assert versions == {lock[key]}, f"{name}=={versions} but the lock has {lock[key]}"
     assert "-e ." in lines, "requirements.txt must install the course library"
     assert (edition.dest / "runtime.txt").read_text().startswith("python-3.")
 
@@ -381,11 +398,11 @@ def test_twins_are_not_a_second_source_for_the_book(edition):
 
 def test_publishing_twice_gives_the_same_tree_and_keeps_git(edition, tmp_path):
     dest = tmp_path / "edition"
-    publish(dest, source=ROOT)
+    publish(dest, source=ROOT, allow_placeholders=True)
     (dest / ".git").mkdir()
     (dest / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     (dest / "stale.txt").write_text("from an older publish\n")
-    publish(dest, source=ROOT)
+    publish(dest, source=ROOT, allow_placeholders=True)
     assert (dest / ".git" / "HEAD").is_file(), ".git was not kept"
     assert not (dest / "stale.txt").exists(), "a stale file survived"
     first = {p.relative_to(edition.dest): p.read_bytes() for p in edition.dest.rglob("*.ipynb")}
@@ -554,3 +571,372 @@ def test_repository_button_points_at_the_student_edition(site):
     for page in ("book/" + p.name for p in (site / "book").glob("*.html")):
         html = (site / page).read_text(encoding="utf-8")
         assert f'href="{repository["url"]}"' in html, f"{page}: no link to the student edition"
+
+
+def test_jupyterhub_links_follow_nbgitpuller_format(site):
+    """Every JupyterHub link of the site (the theme's buttons and the Exercises pages') means
+    what nbgitpuller's own link generator would write for the file that page opens."""
+    repository, launch = launch_config()
+    hub = launch["jupyterhub_url"]
+    found = 0
+    for page, by_service in launch_links(site).items():
+        if "jupyterhub_url" not in by_service:
+            continue
+        exercise = re.fullmatch(r"book/exercises/(\w+)\.html", page)
+        opens = f"assignments/{exercise[1]}/{exercise[1]}.ipynb" if exercise else page
+        opens = re.sub(r"\.html$", ".ipynb", opens)
+        expected = nbgitpuller_link(hub, repository["url"], repository["branch"], opens)
+        assert same_link(by_service["jupyterhub_url"], expected), (
+            f"{page}: {by_service['jupyterhub_url']} is not nbgitpuller's {expected}"
+        )
+        found += 1
+    assert found, "no JupyterHub link on the site"
+
+
+def test_problem_set_launch_links_follow_nbgitpuller_format():
+    from coursekit.problemsets.pages import launch_links as set_links
+
+    repository, launch = launch_config()
+    path = "assignments/ps1_power_method/ps1_power_method.ipynb"
+    (hub_link,) = [url for label, url in set_links(path) if "JupyterHub" in label]
+    expected = nbgitpuller_link(
+        launch["jupyterhub_url"], repository["url"], repository["branch"], path
+    )
+    assert same_link(hub_link, expected), f"{hub_link} is not nbgitpuller's {expected}"
+
+
+def test_the_link_format_check_can_fail():
+    """The comparison itself: another file, branch, folder or an unencoded & are told apart."""
+    hub, repo = "https://hub.uni.edu", "https://github.com/uni/course"
+    good = nbgitpuller_link(hub, repo, "main", "book/01.ipynb")
+    assert same_link(
+        f"{hub}/hub/user-redirect/git-pull?repo={repo}&branch=main"
+        "&urlpath=lab/tree/course/book/01.ipynb",
+        good,
+    )  # unencoded slashes and colons are fine: they decode to the same values
+    for bad in (
+        nbgitpuller_link(hub, repo, "dev", "book/01.ipynb"),
+        nbgitpuller_link(hub, repo, "main", "book/02.ipynb"),
+        good.replace("lab%2Ftree%2Fcourse", "lab%2Ftree%2Fother"),
+        good.replace("/hub/user-redirect/git-pull", "/user-redirect/git-pull"),
+        f"{hub}/hub/user-redirect/git-pull?repo={repo}&branch=main&x=1"
+        "&urlpath=lab/tree/course/book/01.ipynb",
+        good.replace("01.ipynb", "a&b.ipynb"),
+    ):
+        assert not same_link(bad, good), bad
+
+
+def nbgitpuller_link(hub: str, repo: str, branch: str, path: str) -> str:
+    """The link nbgitpuller's generator writes for JupyterLab (its docs/_static/link_gen/link.js,
+    generateRegularUrl: parameters repo, urlpath, branch, form-encoded, on
+    HUB/hub/user-redirect/git-pull; urlpath = lab/tree/<clone folder>/<path>). The clone folder
+    is the repository URL's last part: nbgitpuller's handler clones into targetpath, which
+    defaults to repo.rstrip('/').split('/')[-1]."""
+    folder = repo.rstrip("/").split("/")[-1]
+    query = urlencode({"repo": repo, "urlpath": f"lab/tree/{folder}/{path}", "branch": branch})
+    return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
+
+
+def same_link(url: str, expected: str) -> bool:
+    """Same scheme, host and path, and the same decoded parameters (none more, none less)."""
+    a, b = urlsplit(url), urlsplit(expected)
+    if (a.scheme, a.netloc, a.path) != (b.scheme, b.netloc, b.path):
+        return False
+    try:
+        return parse_qs(a.query, strict_parsing=True) == parse_qs(b.query, strict_parsing=True)
+    except ValueError:
+        return False
+
+
+# --- The environment Binder builds: torch's CPU build, from PyTorch's CPU wheel index ---------
+
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # the issue's, not read from coursekit
+# Binder's (repo2docker's) image: Linux on x86-64; the Python comes from runtime.txt.
+BINDER_MARKERS = {
+    "sys_platform": "linux",
+    "platform_system": "Linux",
+    "platform_machine": "x86_64",
+    "os_name": "posix",
+}
+
+
+def read_requirements(path: Path) -> tuple[list[Requirement], list[str]]:
+    """(requirements, index URLs) of a pip requirements file, as pip reads it: comments and
+    blank lines dropped, `-r FILE` followed, `-e .` (the local project) left out."""
+    requirements, indexes = [], []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = re.sub(r"(^|\s)#.*", "", raw).strip()
+        if not line or line.startswith(("-e ", "--editable ")):
+            continue
+        option = re.fullmatch(r"(-r|--requirement|--index-url|--extra-index-url)\s+(\S+)", line)
+        if option and option[1] in ("-r", "--requirement"):
+            more, more_indexes = read_requirements(path.parent / option[2])
+            requirements += more
+            indexes += more_indexes
+        elif option:
+            indexes.append(option[2])
+        else:
+            assert not line.startswith("-"), f"{path.name}: unexpected option {line!r}"
+            requirements.append(Requirement(line))
+    return requirements, indexes
+
+
+def requirements_in(path: Path) -> list[Requirement]:
+    return read_requirements(path)[0]
+
+
+def applying(requirements: list[Requirement], name: str, markers: dict) -> list[Requirement]:
+    return [
+        r for r in requirements if r.name == name and (not r.marker or r.marker.evaluate(markers))
+    ]
+
+
+def course_torch() -> str:
+    version = read_lock(ROOT)["torch"]
+    assert version == "2.13.0", f"the course's torch is {version}; update the issue's pin here"
+    return version
+
+
+def test_binder_resolves_torch_to_the_cpu_build_of_the_course_version(edition):
+    requirements, indexes = read_requirements(edition.dest / "requirements.txt")
+    python = (edition.dest / "runtime.txt").read_text().strip().removeprefix("python-")
+    binder = {**BINDER_MARKERS, "python_version": python, "python_full_version": f"{python}.0"}
+    (torch,) = applying(requirements, "torch", binder)
+    version = course_torch()
+    assert torch.specifier.contains(f"{version}+cpu"), f"{torch} does not take the CPU build"
+    # PyPI's torch 2.13.0 (the build with CUDA libraries) must not satisfy it: only the CPU
+    # index has +cpu versions, so pip can only take torch from there.
+    assert not torch.specifier.contains(version), f"{torch} also takes the default CUDA build"
+    assert not torch.specifier.contains(f"{version}+cu126"), f"{torch} takes a CUDA build"
+    assert [i.rstrip("/") for i in indexes] == [CPU_INDEX], f"index options: {indexes}"
+    # The page pip reads for torch (PEP 503's simple API: INDEX/<normalised name>/), and the
+    # wheel of Binder's Python it finds there (the name PyTorch gives its CPU wheels).
+    page = f"{indexes[0].rstrip('/')}/{canonicalize_name(torch.name)}/"
+    assert page == "https://download.pytorch.org/whl/cpu/torch/"
+    tag = "cp" + python.replace(".", "")
+    wheel = f"torch-{version}+cpu-{tag}-{tag}-manylinux_2_28_x86_64.whl"
+    name, wheel_version, _, tags = parse_wheel_filename(wheel)
+    assert torch.specifier.contains(wheel_version) and name == "torch"
+    assert any(t.interpreter == tag and t.platform.endswith("x86_64") for t in tags)
+
+
+def test_macos_gets_the_plain_version_windows_the_cpu_build(edition):
+    requirements = requirements_in(edition.dest / "requirements.txt")
+    version = course_torch()
+    mac = {**BINDER_MARKERS, "sys_platform": "darwin", "platform_system": "Darwin"}
+    (torch,) = applying(requirements, "torch", mac | {"python_version": "3.11"})
+    assert str(torch.specifier) == f"=={version}", f"macOS has no +cpu wheels: {torch}"
+    windows = {**BINDER_MARKERS, "sys_platform": "win32", "platform_system": "Windows"}
+    (torch,) = applying(requirements, "torch", windows | {"python_version": "3.11"})
+    assert torch.specifier.contains(f"{version}+cpu")
+
+
+def test_the_course_runs_the_torch_build_that_binder_installs(edition):
+    """The course's own tests ran on the torch Binder installs: same version, CPU build."""
+    installed = importlib.metadata.version("torch")
+    (torch,) = applying(requirements_in(edition.dest / "requirements.txt"), "torch", {})
+    assert torch.specifier.contains(installed), f"the course runs torch {installed}, not {torch}"
+
+
+def test_book_requirements_add_jupyter_book_to_the_environment(edition):
+    requirements, indexes = read_requirements(edition.dest / "requirements-book.txt")
+    names = {r.name for r in requirements}
+    assert {"torch", "nbgitpuller", "jupyter-book", "sphinxcontrib-bibtex"} <= names
+    (book,) = [r for r in requirements if r.name == "jupyter-book"]
+    assert book.specifier.contains(read_lock(ROOT)["jupyter-book"])
+    assert [i.rstrip("/") for i in indexes] == [CPU_INDEX]
+
+
+# --- Example values: publishing refuses them -------------------------------------------------
+
+TEMPLATE_REPO = "https://github.com/pytorch-from-scratch/course"
+TEMPLATE_HUB = "https://jupyterhub.example.org"
+
+
+def small_course(root: Path, repo: str, hub: str | None) -> Path:
+    """A course with the real _config.yml, lock and library, and ``repo``/``hub`` set."""
+    root.mkdir(parents=True)
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config["repository"]["url"] = repo
+    if hub is None:
+        config["launch_buttons"].pop("jupyterhub_url", None)
+    else:
+        config["launch_buttons"]["jupyterhub_url"] = hub
+    (root / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (root / "_toc.yml").write_text("format: jb-book\nroot: intro\n", encoding="utf-8")
+    shutil.copy(ROOT / "requirements.lock", root / "requirements.lock")
+    shutil.copytree(ROOT / "lib" / "fromscratch", root / "lib" / "fromscratch")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("repo", "hub", "example"),
+    [
+        (TEMPLATE_REPO, "https://hub.uni.edu", "repository.url"),
+        (TEMPLATE_REPO, None, "repository.url"),
+        ("https://github.com/uni/ml-course", TEMPLATE_HUB, "launch_buttons.jupyterhub_url"),
+        ("https://github.com/uni/ml-course", "https://hub.staging.example.com/", "jupyterhub"),
+        ("https://github.com/uni/ml-course", "https://hub.test", "launch_buttons.jupyterhub_url"),
+        ("https://github.com/uni/ml-course", "https://hub.uni.edu", None),
+        ("https://github.com/uni/ml-course", None, None),
+        ("https://github.com/example/course", "https://hub.example-uni.org", None),
+    ],
+)
+def test_publish_refuses_the_template_example_values(tmp_path, repo, hub, example):
+    course = small_course(tmp_path / "course", repo, hub)
+    dest = tmp_path / "edition"
+    if example is None:
+        edition = publish(dest, course)
+        assert not edition.placeholders
+        assert (dest / "requirements.txt").is_file()
+        return
+    with pytest.raises(PublishError, match=example) as refused:
+        publish(dest, course)
+    assert "--allow-placeholders" in str(refused.value) and "\n" not in str(refused.value)
+    assert not dest.exists(), "a refused publish wrote DEST"
+    edition = publish(dest, course, allow_placeholders=True)
+    assert edition.placeholders and "WARNING: example values kept" in edition.summary()
+
+
+def test_course_publish_says_so_in_one_line(tmp_path):
+    course = small_course(tmp_path / "course", TEMPLATE_REPO, TEMPLATE_HUB)
+    dest = tmp_path / "edition"
+    dest.mkdir()
+    (dest / "notes.txt").write_text("keep me")
+    command = [sys.executable, "-m", "coursekit", "publish", "--source", str(course), str(dest)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("course publish: error: _config.yml still has the template's example")
+    assert TEMPLATE_REPO in line and TEMPLATE_HUB in line and "--allow-placeholders" in line
+    assert [p.name for p in dest.iterdir()] == ["notes.txt"]
+    result = subprocess.run(
+        command[:4] + ["--allow-placeholders", *command[4:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1 and "not empty" in result.stderr, result.stderr  # then DEST
+
+
+# --- The workflows: the edition's (build + deploy to Pages) and the course's (.ci/run) -------
+
+VENV_BIN = Path(sys.executable).parent
+COURSE_WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
+
+
+def lint_workflow(path: Path) -> list[str]:
+    """What zizmor (offline audits) and check-jsonschema (GitHub's workflow schema) object to."""
+    problems = []
+    for command in (
+        [VENV_BIN / "zizmor", "--offline", "--no-progress", path],
+        [VENV_BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", path],
+    ):
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            problems.append(f"{command[0].name}: {result.stdout[-3000:]}{result.stderr[-1000:]}")
+    return problems
+
+
+def edition_workflow(edition) -> Path:
+    return edition.dest / ".github" / "workflows" / "book.yml"
+
+
+def test_the_workflows_pass_the_linters(edition):
+    for path in (edition_workflow(edition), COURSE_WORKFLOW):
+        problems = lint_workflow(path)
+        assert not problems, f"{path.name}:\n" + "\n".join(problems)
+
+
+def test_the_linters_catch_broken_workflows(edition, tmp_path):
+    text = edition_workflow(edition).read_text()
+    unpinned = tmp_path / "unpinned.yml"  # a tag instead of a commit: zizmor
+    unpinned.write_text(re.sub(r"actions/checkout@\w+", "actions/checkout@v4", text))
+    schema = tmp_path / "schema.yml"  # a job without runs-on: the schema
+    schema.write_text(text.replace("    runs-on: ubuntu-24.04\n", "", 1))
+    assert any(p.startswith("zizmor") for p in lint_workflow(unpinned))
+    assert any(p.startswith("check-jsonschema") for p in lint_workflow(schema))
+
+
+def workflow(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as True
+    return data
+
+
+def test_the_edition_workflow_builds_and_deploys_the_book(edition):
+    repository, _ = launch_config()
+    flow = workflow(edition_workflow(edition))
+    assert flow["on"]["push"]["branches"] == [repository["branch"]]
+    build, deploy = flow["jobs"]["build"], flow["jobs"]["deploy"]
+    uses = {s["uses"].split("@")[0]: s for s in build["steps"] if "uses" in s}
+    python = (edition.dest / "runtime.txt").read_text().strip().removeprefix("python-")
+    assert uses["actions/setup-python"]["with"]["python-version"] == python
+    runs = [s["run"] for s in build["steps"] if "run" in s]
+    assert any("-r requirements-book.txt" in r for r in runs), runs
+    assert any(r.startswith("jupyter-book build") and r.endswith(" .") for r in runs), runs
+    assert (edition.dest / "web" / "package-lock.json").is_file(), "npm ci needs the lock"
+    # jupyter-book build . writes ./_build/html: that is what goes to Pages
+    assert uses["actions/upload-pages-artifact"]["with"]["path"] == "_build/html"
+    assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
+
+
+def test_the_course_workflow_runs_ci_run():
+    flow = workflow(COURSE_WORKFLOW)
+    assert {"push", "pull_request"} <= set(flow["on"])
+    (job,) = flow["jobs"].values()
+    runs = [s["run"] for s in job["steps"] if "run" in s]
+    assert runs[-1] == "bash .ci/run", "the workflow must end by running .ci/run"
+    assert all("apt-get" in r for r in runs[:-1]), "only machine setup may run before .ci/run"
+    requires = re.search(r'requires-python = ">=(\d+\.\d+)', (ROOT / "pyproject.toml").read_text())
+    assert job["container"]["image"].startswith(f"python:{requires[1]}-")
+
+
+def test_the_edition_builds_with_its_workflow_steps(edition, tmp_path):
+    """Run the workflow's build steps in a copy of the edition, as its runner would, with two
+    changes so that nothing is fetched at test time: instead of installing, the install step's
+    requirement files are checked against this environment (every pin the build uses is the
+    version installed here), and npm installs from its cache (`make web` filled it). The rest
+    runs as written, the book's build included; the site must hold every chapter and MathJax."""
+    tree = tmp_path / "edition"
+    shutil.copytree(edition.dest, tree)
+    build = workflow(edition_workflow(edition))["jobs"]["build"]
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    for step in (s for s in build["steps"] if "run" in s):
+        command = step["run"]
+        install = re.fullmatch(r"python -m pip install -r (\S+)", command)
+        if install:
+            assert_installed_here(tree / install[1])
+            continue
+        if command.startswith("npm ci"):
+            command += " --offline"
+        result = subprocess.run(
+            command, shell=True, cwd=tree, env=env, capture_output=True, text=True, timeout=1200
+        )
+        assert result.returncode == 0, f"{step['name']}: {result.stderr[-3000:]}"
+    site = tree / "_build" / "html"
+    for chapter in (tree / "book").glob("*.ipynb"):
+        page = site / chapter.relative_to(tree).with_suffix(".html")
+        assert page.is_file(), f"the workflow's build has no {page.relative_to(site)}"
+    assert (site / "_static" / "mathjax" / "tex-mml-chtml.js").is_file(), "MathJax not served"
+
+
+# Pinned in the edition for the hub image, but not part of the course's own environment.
+NOT_IN_THE_COURSE_ENVIRONMENT = {"nbgitpuller"}
+
+
+def assert_installed_here(path: Path) -> None:
+    """Every requirement of ``path`` (for this machine) is satisfied by what is installed."""
+    wrong = []
+    for req in requirements_in(path):
+        if (req.marker and not req.marker.evaluate()) or req.name in NOT_IN_THE_COURSE_ENVIRONMENT:
+            continue
+        try:
+            installed = importlib.metadata.version(req.name)
+        except importlib.metadata.PackageNotFoundError:
+            installed = None
+        if installed is None or not req.specifier.contains(installed, prereleases=True):
+            wrong.append(f"{req} (installed: {installed})")
+    assert not wrong, f"{path.name} asks for what this environment does not have: {wrong}"

@@ -46,12 +46,18 @@ def _publish_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the course repository (default: the one around the current folder)",
     )
+    parser.add_argument(
+        "--allow-placeholders",
+        action="store_true",
+        help="publish even though _config.yml's repository or hub are still the template's "
+        "example values (a preview: its launch links lead nowhere)",
+    )
 
 
 def _publish_run(args: argparse.Namespace) -> int:
     from coursekit.publish import publish
 
-    edition = publish(args.dest, source=args.source)
+    edition = publish(args.dest, source=args.source, allow_placeholders=args.allow_placeholders)
     print(edition.summary())
     return 0
 

@@ -5,15 +5,21 @@ archive into ``downloaded/ID/extracted/``, its ``FileNameCollectorPlugin`` reads
 and the file name from each path, and it copies the notebooks into ``submitted/``) with the
 file-name patterns of the two common LMSs filled in:
 
-* **Canvas** names each file ``<login>_[late_]<user id>_<submission id>_<file name>``, adding
-  ``-1``, ``-2``... to the file name of a resubmission: the student id is the login.
+* **Canvas** names each file ``<name>_[late_]<user id>_<file id>_<file name>``, adding
+  ``-1``, ``-2``... to the file name of a resubmission (canvas-lms ``ContentZipper``: the name is
+  the student's sortable name, "Lovelace, Ada", lower-cased with everything but letters, digits
+  and ``_`` dropped: ``lovelaceada``): the student id is that name. The Canvas user id goes into
+  nbgrader's gradebook as the student's ``lms_user_id``, for the Canvas gradebook file that
+  ``course grade`` writes (``coursekit.canvas``). Two Canvas users with the same name would
+  become one student: the import stops instead and says so.
 * **Moodle** puts each student's files in a folder
   ``<Full Name>_<participant id>_assignsubmission_file_`` (or prefixes the file name with
   it): the student id is the participant id.
 
 ``--lms auto`` (the default) picks the pattern that matches more of the archive's notebooks;
 ``--regexp`` takes any pattern with ``student_id`` and ``file_id`` groups, matched against each
-extracted file's full path, as nbgrader's ``FileNameCollectorPlugin.named_regexp``.
+extracted file's full path, as nbgrader's ``FileNameCollectorPlugin.named_regexp``; a
+``canvas_user_id`` group in it is recorded like Canvas's.
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ from pathlib import Path
 SUMMARY = "import an LMS download (Canvas or Moodle zip) into submitted/<student>/ID/"
 
 PATTERNS = {
-    "canvas": r".*/(?P<student_id>[^/]+?)_(?:late_)?\d+_\d+_(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$",
+    "canvas": (
+        r".*/(?P<student_id>[^/]+?)_(?:late_)?(?P<canvas_user_id>\d+)_\d+_"
+        r"(?P<file_id>[^/]+?)(?:-\d+)?\.ipynb$"
+    ),
     "moodle": r".*/[^/]*?_(?P<student_id>\d+)_assignsubmission_file_/?(?P<file_id>[^/]+?)\.ipynb$",
 }
 
@@ -83,13 +92,41 @@ def choose_pattern(archive: Path, lms: str) -> str:
     return PATTERNS[best]
 
 
+def canvas_user_ids(archive: Path, pattern: str) -> dict[str, str]:
+    """``{student id: Canvas user id}`` read from the archive's file names by ``pattern``'s
+    ``canvas_user_id`` group (none: an empty dict), matched as ``choose_pattern`` does.
+
+    Two different Canvas users that the pattern turns into one student id stop the import.
+    """
+    from coursekit.batch.course import CourseError
+
+    regexp = re.compile(pattern)
+    if "canvas_user_id" not in regexp.groupindex:
+        return {}
+    ids: dict[str, str] = {}
+    for name in zipfile.ZipFile(archive).namelist():
+        match = regexp.match("/extracted/" + name)
+        if match is None:
+            continue
+        student, user = match["student_id"], match["canvas_user_id"]
+        if ids.setdefault(student, user) != user:
+            raise CourseError(
+                f"Canvas users {ids[student]} and {user} in {archive.name} both become student "
+                f"{student!r} (Canvas names files by the student's name); pass --regexp with "
+                r"(?P<student_id>\d+) on the user id to keep them apart."
+            )
+    return ids
+
+
 def collect(
     root: Path, assignment_id: str, archive: Path, pattern: str, force: bool = False
-) -> list[str]:
-    """Import ``archive`` with nbgrader's ZipCollectApp; return the students now holding files."""
+) -> tuple[list[str], int]:
+    """Import ``archive`` with nbgrader's ZipCollectApp; return the students now holding files
+    and how many Canvas user ids were recorded in the gradebook (``canvas_user_ids``)."""
     from nbgrader.apps import ZipCollectApp
     from nbgrader.utils import capture_log
 
+    from coursekit.batch import gradebook
     from coursekit.batch.course import CourseError, last_error, load_app
 
     try:
@@ -98,6 +135,7 @@ def collect(
         raise CourseError(f"The --regexp pattern is not a regular expression: {error}.") from None
     if "student_id" not in pattern or "file_id" not in pattern:
         raise CourseError("The pattern needs (?P<student_id>...) and (?P<file_id>...) groups.")
+    ids = canvas_user_ids(archive, pattern)  # before anything is copied
     argv = [assignment_id, f"--FileNameCollectorPlugin.named_regexp={pattern}"]
     if force:
         argv.append("--force")
@@ -120,7 +158,11 @@ def collect(
         raise CourseError(f"No notebook in {archive.name} matched the file-name pattern.")
     submitted = Path(app.coursedir.format_path(app.coursedir.submitted_directory, ".", "."))
     copied = re.findall(r"Copying to: (.+)", log)
-    return sorted({Path(p).relative_to(submitted.resolve()).parts[0] for p in copied})
+    students = sorted({Path(p).relative_to(submitted.resolve()).parts[0] for p in copied})
+    recorded = {s: ids[s] for s in students if s in ids}
+    if recorded:
+        gradebook.record_lms_user_ids(app.coursedir.db_url, app.coursedir.course_id, recorded)
+    return students, len(recorded)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -136,6 +178,11 @@ def run(args: argparse.Namespace) -> int:
         raise CourseError(f"{args.archive} is not a zip archive.")
     root = find_root(args.course)
     pattern = args.regexp or choose_pattern(archive, args.lms)
-    students = collect(root, args.assignment_id, archive, pattern, force=args.force)
+    students, recorded = collect(root, args.assignment_id, archive, pattern, force=args.force)
     print(f"collected {args.assignment_id} for {len(students)} student(s) into submitted/")
+    if recorded:
+        print(
+            f"recorded the Canvas user id of {recorded} student(s) in the gradebook "
+            f"(course grade writes reports/{args.assignment_id}/canvas.csv from them)"
+        )
     return 0

@@ -5,6 +5,12 @@ for Colab), the released assignments, the student library `fromscratch` (install
 own), and the environment files that Binder and a JupyterHub need. The book's repository and
 launch buttons point at this tree's repository (`repository.url` in _config.yml).
 
+The edition also carries a GitHub Actions workflow (.github/workflows/book.yml) that builds the
+book and deploys it to GitHub Pages on every push to the branch _config.yml names. The repository,
+its branch and the course's JupyterHub are set in one place, _config.yml; `course publish`
+refuses to publish while they are still the template's example values (`example_values`),
+unless it is told to (`allow_placeholders`, `--allow-placeholders`).
+
 It is built from an ALLOW-list: only the paths named below are copied. Nothing private is:
 no solutions/, no hidden tests, no grader internals (lib/coursekit, nbgrader_config.py), no
 gradebook or submissions. A last step checks the written tree for private paths and for
@@ -21,6 +27,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jupytext
 import nbformat
@@ -72,6 +79,69 @@ REQUIREMENTS = (
 )
 PINNED_OUTSIDE_LOCK = {"nbgitpuller": "1.3.0"}
 PYTHON_VERSION = "3.11"
+# torch comes from PyTorch's CPU wheel index: its CPU build (version label +cpu) is a few hundred
+# MB where the default Linux wheel pulls in CUDA libraries of several GB, more than a free
+# Binder pod holds. PyPI has no +cpu version, so only this index can satisfy the pin. macOS has
+# no +cpu wheels (its default wheel has no CUDA), so there the plain version is pinned.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+TORCH_CPU_PLATFORMS = ("linux", "win32")
+
+# What the book's own build needs beyond requirements.txt (requirements-book.txt; the CI
+# workflow installs it). Versions come from requirements.lock.
+BOOK_REQUIREMENTS = (
+    "jupyter-book",
+    "sphinx",
+    "sphinx-book-theme",
+    "pydata-sphinx-theme",
+    "myst-nb",
+    "myst-parser",
+    "sphinxcontrib-bibtex",
+    "docutils",
+)
+NODE_VERSION = "24"
+WORKFLOW = ".github/workflows/book.yml"
+# The actions the workflow uses, pinned to the commit of a release tag (a tag can be moved; a
+# commit cannot). To update one, take the commit of its new tag from the action's repository.
+ACTIONS = {
+    "checkout": "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1",
+    "setup-python": "actions/setup-python@5fda3b95a4ea91299a34e894583c3862153e4b97  # v7.0.0",
+    "setup-node": "actions/setup-node@820762786026740c76f36085b0efc47a31fe5020  # v7.0.0",
+    "upload-pages-artifact": (
+        "actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9  # v5.0.0"
+    ),
+    "deploy-pages": "actions/deploy-pages@cd2ce8fcbc39b97be8ca5fce6e763baed58fa128  # v5.0.0",
+}
+# The book's build, step by step: the CI workflow runs these, and the edition's README shows
+# them (one list, so the two cannot drift apart). Each is (name, shell command).
+BUILD_STEPS: tuple[tuple[str, str], ...] = (
+    ("Install the environment", "python -m pip install -r requirements-book.txt"),
+    ("Install MathJax (served with the book)", "npm ci --prefix web --no-audit --no-fund"),
+    (
+        "Copy MathJax where Sphinx serves it",
+        "mkdir -p web/static && cp -R web/node_modules/mathjax/es5 web/static/mathjax",
+    ),
+    ("Build the book, executing every chapter", "jupyter-book build --all -W --keep-going ."),
+)
+BUILT_SITE = "_build/html"
+
+# The template's EXAMPLE VALUES, defined here and nowhere else. A setting is an example value
+# when it is what the course template ships in _config.yml (TEMPLATE_VALUES), or a URL on a host
+# reserved for documentation (RFC 2606 and RFC 6761: example.com/.net/.org and their
+# subdomains, and the .example, .test, .invalid and .localhost domains), which can never be a
+# real repository or hub. `course publish` refuses to publish launch links to them.
+TEMPLATE_VALUES = {
+    "repository.url": "https://github.com/pytorch-from-scratch/course",
+    "launch_buttons.jupyterhub_url": "https://jupyterhub.example.org",
+}
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
+EXAMPLE_TLDS = ("example", "test", "invalid", "localhost")
+# The settings checked: where launch links and the repository button point.
+LAUNCH_SETTINGS = (
+    "repository.url",
+    "launch_buttons.binderhub_url",
+    "launch_buttons.jupyterhub_url",
+    "launch_buttons.colab_url",
+)
 
 # Left in place when DEST is cleared (a checkout of the student edition's repository).
 KEPT_IN_DEST = {".git"}
@@ -93,18 +163,25 @@ class Edition:
     twins: list[str] = field(default_factory=list)
     assignments: list[str] = field(default_factory=list)
     library_modules: list[str] = field(default_factory=list)
+    branch: str = "main"
+    placeholders: list[str] = field(default_factory=list)  # example values kept (allowed)
 
     def summary(self) -> str:
         files = sum(1 for p in self.dest.rglob("*") if p.is_file() and ".git" not in p.parts)
-        return "\n".join(
-            [
-                f"Wrote the student edition to {self.dest} ({files} files).",
-                f"  book: {len(self.chapters)} pages, {len(self.twins)} notebook twins",
-                f"  assignments: {', '.join(self.assignments) or 'none released yet'}",
-                f"  library: fromscratch ({len(self.library_modules)} modules)",
-                f"  repository (launch buttons point here): {self.repository_url}",
-            ]
-        )
+        lines = [
+            f"Wrote the student edition to {self.dest} ({files} files).",
+            f"  book: {len(self.chapters)} pages, {len(self.twins)} notebook twins",
+            f"  assignments: {', '.join(self.assignments) or 'none released yet'}",
+            f"  library: fromscratch ({len(self.library_modules)} modules)",
+            f"  repository (launch buttons point here): {self.repository_url} ({self.branch})",
+            f"  workflow: {WORKFLOW} deploys the book to GitHub Pages on push to {self.branch}",
+        ]
+        if self.placeholders:
+            lines.append(
+                "  WARNING: example values kept (--allow-placeholders), so the launch links "
+                "lead nowhere: " + "; ".join(self.placeholders)
+            )
+        return "\n".join(lines)
 
 
 # --- Finding the course and preparing DEST ---------------------------------------------------
@@ -165,12 +242,46 @@ def _config(source: Path) -> dict:
 def repository_url(source: Path) -> str:
     """The student edition's repository, from ``repository.url`` in _config.yml."""
     url = (_config(source).get("repository") or {}).get("url", "")
-    if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url or ""):
+    if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url or "") or url.endswith(".git"):
         raise PublishError(
             "repository.url in _config.yml must be the student edition's GitHub repository "
-            f"(https://github.com/ORG/REPO), got {url!r}"
+            f"(https://github.com/ORG/REPO, without .git), got {url!r}"
         )
     return url
+
+
+def repository_branch(source: Path) -> str:
+    """The branch launch links open and the workflow deploys, ``repository.branch``."""
+    branch = str((_config(source).get("repository") or {}).get("branch", "main") or "main")
+    if not re.fullmatch(r"[\w.-]+(/[\w.-]+)*", branch):
+        raise PublishError(f"repository.branch in _config.yml is not a branch name: {branch!r}")
+    return branch
+
+
+def _setting(config: dict, dotted: str) -> str:
+    section, _, key = dotted.partition(".")
+    return str((config.get(section) or {}).get(key) or "")
+
+
+def is_example_url(url: str) -> bool:
+    """True if ``url``'s host is reserved for examples (RFC 2606, RFC 6761)."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in EXAMPLE_DOMAINS) or any(
+        host == tld or host.endswith("." + tld) for tld in EXAMPLE_TLDS
+    )
+
+
+def example_values(config: dict) -> list[str]:
+    """``["key = value", ...]`` for each launch setting of ``config`` that is an example value."""
+    found = []
+    for key in LAUNCH_SETTINGS:
+        value = _setting(config, key)
+        if not value:
+            continue
+        template = TEMPLATE_VALUES.get(key, "")
+        if value.rstrip("/").lower() == template.lower() or is_example_url(value):
+            found.append(f"{key} = {value}")
+    return found
 
 
 # --- The steps -------------------------------------------------------------------------------
@@ -305,35 +416,126 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def _pin(name: str, pins: dict[str, str]) -> str:
+    version = pins.get(_normalise(name)) or PINNED_OUTSIDE_LOCK.get(name)
+    if version is None:
+        raise PublishError(
+            f"{name} is pinned neither in requirements.lock nor in coursekit.publish; "
+            "add it to the lock"
+        )
+    return version
+
+
+def torch_lines(version: str) -> list[str]:
+    """The CPU build of torch ``version``: ``+cpu`` from the CPU index, plain on macOS."""
+    base = version.split("+")[0]
+    cpu = " or ".join(f'sys_platform == "{p}"' for p in TORCH_CPU_PLATFORMS)
+    other = " and ".join(f'sys_platform != "{p}"' for p in TORCH_CPU_PLATFORMS)
+    return [f"torch=={base}+cpu; {cpu}", f"torch=={base}; {other}"]
+
+
 def requirement_lines(source: Path) -> list[str]:
     pins = read_lock(source)
     lines = []
     for name in REQUIREMENTS:
-        version = pins.get(_normalise(name)) or PINNED_OUTSIDE_LOCK.get(name)
-        if version is None:
-            raise PublishError(
-                f"{name} is pinned neither in requirements.lock nor in coursekit.publish; "
-                "add it to the lock"
-            )
-        lines.append(f"{name}=={version}")
+        version = _pin(name, pins)
+        lines += torch_lines(version) if name == "torch" else [f"{name}=={version}"]
     return lines
 
 
 def write_environment(edition: Edition) -> None:
-    """requirements.txt and runtime.txt for Binder (repo2docker) and a JupyterHub image."""
+    """requirements.txt and runtime.txt for Binder (repo2docker) and a JupyterHub image, and
+    requirements-book.txt for building the book (the CI workflow)."""
     lines = [
         "# Written by `course publish`: the environment for Binder and for the course JupyterHub",
-        "# image. Versions match the course's lock file. The last line installs the course",
-        "# library from this repository.",
+        "# image. Versions match the course's lock file; torch is the CPU build, from PyTorch's",
+        "# CPU wheel index (small enough for a free Binder pod). The last line installs the",
+        "# course library from this repository.",
+        f"--extra-index-url {TORCH_CPU_INDEX}",
         *requirement_lines(edition.source),
         "-e .",
     ]
     (edition.dest / "requirements.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (edition.dest / "runtime.txt").write_text(f"python-{PYTHON_VERSION}\n", encoding="utf-8")
+    pins = read_lock(edition.source)
+    book = [
+        "# Written by `course publish`: what building the book needs (the CI workflow installs",
+        "# it): the environment, and Jupyter Book at the course's versions.",
+        "-r requirements.txt",
+        *(f"{name}=={_pin(name, pins)}" for name in BOOK_REQUIREMENTS),
+    ]
+    (edition.dest / "requirements-book.txt").write_text("\n".join(book) + "\n", encoding="utf-8")
+
+
+def workflow_text(branch: str) -> str:
+    """The GitHub Actions workflow: build the book on every push to ``branch``, deploy it to
+    GitHub Pages (the repository's Settings > Pages > Source must be "GitHub Actions")."""
+    steps = "".join(
+        f"      - name: {name}\n        run: {command}\n" for name, command in BUILD_STEPS
+    )
+    return f"""# Written by `course publish`: build the book and deploy it to GitHub Pages on every
+# push to {branch}. In the repository's Settings > Pages, set Source to "GitHub Actions".
+name: book
+
+on:
+  push:
+    branches: [{branch}]
+  workflow_dispatch:
+
+permissions: {{}}
+
+concurrency:
+  group: pages
+  cancel-in-progress: false
+
+jobs:
+  build:
+    name: Build the book
+    runs-on: ubuntu-24.04
+    timeout-minutes: 60
+    permissions:
+      contents: read  # to check out the repository
+    steps:
+      - uses: {ACTIONS["checkout"]}
+        with:
+          persist-credentials: false
+      - uses: {ACTIONS["setup-python"]}
+        with:
+          python-version: "{PYTHON_VERSION}"
+      - uses: {ACTIONS["setup-node"]}
+        with:
+          node-version: "{NODE_VERSION}"
+          package-manager-cache: false
+{steps}      - uses: {ACTIONS["upload-pages-artifact"]}
+        with:
+          path: {BUILT_SITE}
+
+  deploy:
+    name: Deploy it to GitHub Pages
+    needs: build
+    runs-on: ubuntu-24.04
+    permissions:
+      pages: write  # to deploy to GitHub Pages
+      id-token: write  # to prove to GitHub Pages that the deployment comes from this workflow
+    environment:
+      name: github-pages
+      url: ${{{{ steps.deployment.outputs.page_url }}}}
+    steps:
+      - id: deployment
+        uses: {ACTIONS["deploy-pages"]}
+"""
+
+
+def write_workflow(edition: Edition) -> None:
+    """.github/workflows/book.yml: the book, built and deployed to GitHub Pages on push."""
+    path = edition.dest / WORKFLOW
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(workflow_text(edition.branch), encoding="utf-8")
 
 
 def write_readme(edition: Edition) -> None:
     title = _config(edition.source).get("title", "The course")
+    steps = "\n".join(f"    {command}" for _, command in BUILD_STEPS)
     text = f"""# {title}: student edition
 
 Written by `course publish` from the course repository; do not edit it by hand.
@@ -345,14 +547,13 @@ Written by `course publish` from the course repository; do not edit it by hand.
 - `lib/fromscratch/`: the course library that the chapters import. `pip install -e .`
   installs it.
 - `requirements.txt`, `runtime.txt`: the environment (Binder builds it; a JupyterHub image
-  installs it, together with nbgitpuller).
+  installs it, together with nbgitpuller). torch is the CPU build, from PyTorch's CPU index.
+- `{WORKFLOW}`: builds the book and deploys it to GitHub Pages on every push to
+  `{edition.branch}` (set Settings > Pages > Source to "GitHub Actions").
 
-To build the book (MathJax is served with the site, from npm):
+To build the book here (MathJax is served with the site, from npm), run what the workflow runs:
 
-    pip install -r requirements.txt "jupyter-book<2"
-    npm ci --prefix web
-    mkdir -p web/static && cp -R web/node_modules/mathjax/es5 web/static/mathjax
-    jupyter-book build .
+{steps}
 """
     (edition.dest / "README.md").write_text(text, encoding="utf-8")
     (edition.dest / ".gitignore").write_text(
@@ -409,18 +610,37 @@ STEPS: tuple[Step, ...] = (
     copy_student_library,
     write_pyproject,
     write_environment,
+    write_workflow,
     write_readme,
     write_marker,
     check_nothing_private,
 )
 
 
-def publish(dest: Path, source: Path | None = None) -> Edition:
-    """Write the student edition of the course at ``source`` (default: found from cwd) to DEST."""
+def check_launch_settings(source: Path, allow_placeholders: bool = False) -> list[str]:
+    """The example values among _config.yml's launch settings; refuse them unless allowed."""
+    found = example_values(_config(source))
+    if found and not allow_placeholders:
+        raise PublishError(
+            "_config.yml still has the template's example values ("
+            + "; ".join(found)
+            + "): set them to the student edition's GitHub repository and your JupyterHub "
+            "(or remove jupyterhub_url), or pass --allow-placeholders for a preview"
+        )
+    return found
+
+
+def publish(dest: Path, source: Path | None = None, allow_placeholders: bool = False) -> Edition:
+    """Write the student edition of the course at ``source`` (default: found from cwd) to DEST.
+
+    Refuses while _config.yml's repository or hub are example values (`example_values`),
+    unless ``allow_placeholders``; nothing is written then."""
     source = find_course_root(Path.cwd()) if source is None else source.resolve()
     if not (source / "_toc.yml").is_file() or not (source / LIBRARY).is_dir():
         raise PublishError(f"{source} is not a course repository (no _toc.yml or {LIBRARY}/)")
-    edition = Edition(source=source, dest=dest.resolve(), repository_url=repository_url(source))
+    url, branch = repository_url(source), repository_branch(source)
+    placeholders = check_launch_settings(source, allow_placeholders)
+    edition = Edition(source, dest.resolve(), url, branch=branch, placeholders=placeholders)
     prepare_dest(edition.dest, source)
     for step in STEPS:
         step(edition)

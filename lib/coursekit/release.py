@@ -4,6 +4,11 @@ For each assignment id (every folder of the source directory when none is given)
 nbgrader's own ``GenerateAssignment`` converter, as ``nbgrader generate_assignment ID --force``
 would: it writes the student version into the release directory (``assignments/ID/``) and
 records the master copy of the cells in the gradebook, which autograding needs.
+
+Before that, the command refreshes each source notebook's first code cell, the locked
+``colab_setup`` cell: where ``fromscratch`` is missing (a notebook opened on Colab from the
+book's link) it pip-installs the library from the student edition's repository, the
+``repository.url`` of the course's ``_config.yml``; elsewhere it does nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +17,19 @@ import argparse
 from pathlib import Path
 
 SUMMARY = "regenerate assignments/ from solutions/ (nbgrader generate_assignment)"
+SETUP_ID = "colab_setup"
+SETUP_METADATA = {
+    "deletable": False,
+    "editable": False,
+    "nbgrader": {
+        "grade": False,
+        "grade_id": SETUP_ID,
+        "locked": True,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    },
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +46,69 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the course folder, holding nbgrader_config.py (default: found from here upwards)",
     )
+
+
+def setup_source(root: Path) -> str | None:
+    """The source of the setup cell for the course at ``root`` (None: no repository.url)."""
+    import yaml
+
+    config = root / "_config.yml"
+    if not config.exists():
+        return None
+    section = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("repository") or {}
+    url = str(section.get("url", "")).strip()
+    if not url:
+        return None
+    install = f'[sys.executable, "-m", "pip", "install", "--quiet", "git+{url}"]'
+    return (
+        "# Setup: the course library `fromscratch` (the last cell's check() needs it) is there in\n"
+        "# JupyterLab, on the course's hub and in grading; on Colab this installs it "
+        "from the course\n"
+        "# repository first.\n"
+        "try:\n"
+        "    import fromscratch  # noqa: F401\n"
+        "except ModuleNotFoundError:\n"
+        "    import subprocess\n"
+        "    import sys\n"
+        "\n"
+        f"    subprocess.run({install}, check=True)"
+    )
+
+
+def refresh_setup_cells(root: Path, ids: list[str] | None = None) -> list[str]:
+    """Make the first code cell of each source notebook the setup cell (every assignment when
+    ``ids`` is empty); return the ids whose notebook changed."""
+    import nbformat
+    from nbgrader.apps import GenerateAssignmentApp
+
+    from coursekit.batch.course import load_app, source_assignments
+
+    source = setup_source(root)
+    if source is None:
+        return []
+    directory = load_app(GenerateAssignmentApp, root).coursedir.source_directory
+    changed = []
+    for assignment_id in ids or source_assignments(root, directory):
+        for path in sorted((root / directory / assignment_id).glob("*.ipynb")):
+            nb = nbformat.read(path, as_version=4)
+            code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+            if code:
+                first = nb.cells[code[0]]
+                meta = first.get("metadata", {}).get("nbgrader", {})
+                if first.source == source and meta == SETUP_METADATA["nbgrader"]:
+                    continue  # already the setup cell
+            nb.cells = [
+                c
+                for c in nb.cells
+                if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") != SETUP_ID
+            ]
+            at = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))
+            cell = nbformat.v4.new_code_cell(source, metadata=SETUP_METADATA)
+            cell.id = "colab-setup"
+            nb.cells.insert(at, cell)
+            nbformat.write(nb, path)
+            changed.append(assignment_id)
+    return changed
 
 
 def release(
@@ -77,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
     from coursekit.batch.course import find_root
 
     root = find_root(args.course)
+    for assignment_id in refresh_setup_cells(root, args.ids):
+        print(f"refreshed the setup cell of solutions/{assignment_id}/")
     for assignment_id in release(root, args.ids):
         print(f"released {assignment_id} (student version in assignments/{assignment_id}/)")
     return 0

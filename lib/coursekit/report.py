@@ -9,7 +9,8 @@ cell: manual over automatic, 0 when neither), the total, the maximum, the status
 ``report.html`` shows, as PNG figures with alt text and captions next to it in ``figures/``:
 a histogram of the totals, the mean score and pass rate (full points) of each part, the
 grading time of each submission, a table of the submissions to review with their evidence, and
-a table of the problem submissions with their reasons.
+a table of the problem submissions with their reasons, and, when ``canvas.csv`` was written
+(``coursekit.canvas``), the students it leaves out and why.
 Figures are drawn with matplotlib's object API (no pyplot state), so this runs anywhere.
 """
 
@@ -19,6 +20,10 @@ import csv
 import html
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coursekit.canvas import CanvasExport
 
 FIGURES = "figures"
 
@@ -148,7 +153,13 @@ def _figure_html(name: str, alt: str, caption: str) -> str:
     )
 
 
-def write_html(path: Path, assignment_id: str, rows: list[dict], parts: dict[str, float]) -> Path:
+def write_html(
+    path: Path,
+    assignment_id: str,
+    rows: list[dict],
+    parts: dict[str, float],
+    canvas: CanvasExport | None = None,
+) -> Path:
     """The report page, its figures written to ``figures/`` beside it."""
     folder = path.parent / FIGURES
     folder.mkdir(parents=True, exist_ok=True)
@@ -211,7 +222,7 @@ could not confirm while the code ran). They are flagged for manual grading in th
 <table><tr><th>student</th><th>status</th><th>reason</th></tr>{review_table}</table>
 <h2>Problem submissions</h2>
 <table><tr><th>student</th><th>status</th><th>reason</th></tr>{table}</table>
-</body></html>
+{_canvas_html(canvas)}</body></html>
 """
     path.write_text(body, encoding="utf-8")
     return path
@@ -227,11 +238,33 @@ def _rows_table(rows: list[dict]) -> str:
     return cells or '<tr><td colspan="3">none</td></tr>'
 
 
+def _canvas_html(canvas: CanvasExport | None) -> str:
+    """The section on canvas.csv: who has a row, who is left out and why ("" if none)."""
+    if canvas is None:
+        return ""
+    left = "".join(
+        f"<tr><td>{html.escape(s)}</td><td>{html.escape(why)}</td></tr>"
+        for s, why in canvas.left_out.items()
+    )
+    return f"""<h2>Canvas gradebook</h2>
+<p><code>{html.escape(canvas.path.name)}</code> gives {len(canvas.written)} student(s) their
+total in the column <code>{html.escape(canvas.column)}</code>, for the Gradebook's Import.
+The students below have no row in it, so the import leaves their Canvas grade as it is (a blank
+cell would remove it): grade them in Canvas, or fix the cause and grade again.</p>
+<table><tr><th>student</th><th>left out because</th></tr>
+{left or '<tr><td colspan="2">none</td></tr>'}</table>
+"""
+
+
 def write_report(
-    folder: Path, assignment_id: str, rows: list[dict], parts: dict[str, float]
+    folder: Path,
+    assignment_id: str,
+    rows: list[dict],
+    parts: dict[str, float],
+    canvas: CanvasExport | None = None,
 ) -> tuple[Path, Path]:
     """Write ``grades.csv`` and ``report.html`` (with its figures) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = write_csv(folder / "grades.csv", rows, parts)
-    html_path = write_html(folder / "report.html", assignment_id, rows, parts)
+    html_path = write_html(folder / "report.html", assignment_id, rows, parts, canvas)
     return csv_path, html_path

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 
 from coursekit.verdicts.checks import (
@@ -10,6 +12,7 @@ from coursekit.verdicts.checks import (
     StudentError,
     cases_check,
     derive_seed,
+    part_checks,
     seed_of,
 )
 
@@ -51,6 +54,27 @@ def test_without_partial_credit_a_failing_case_costs_the_part() -> None:
     cases = [_case(None), _case("fail")]
     score, message = _run(cases_check("p", 2, "d", lambda s: cases, partial=False))
     assert score == 0.0 and message.startswith("1 of 2 cases passed.")
+    # part_checks: one check per part, in order, its cases drawn from the student's seed, and
+    # partial credit as the set's rules say
+    drawn: list = []
+
+    def cases_for(seed: int, grade_id: str) -> list[str | None]:
+        drawn.append((seed, grade_id))
+        return [None, "fail"] if grade_id == "b" else [None]
+
+    def run(student, case: str | None) -> None:
+        _case(case)()
+
+    for partial, runner in ((True, lambda gid: run), (False, {"a": run, "b": run})):
+        rules = types.SimpleNamespace(partial_credit_per_case=partial)
+        checks = part_checks(rules, {"b": (), "a": ()}, {"a": 1, "b": 2}, {"a": "A", "b": "B"},
+                             cases_for, runner)  # fmt: skip
+        assert [(c.grade_id, c.points, c.description) for c in checks] == [
+            ("b", 2, "B"),
+            ("a", 1, "A"),
+        ]
+        assert [_run(c)[0] for c in checks] == [1.0 if partial else 0.0, 1.0]
+    assert drawn == [(7, "b"), (7, "a")] * 2
 
 
 def test_all_cases_passing_passes_and_a_shortcut_scores_zero() -> None:

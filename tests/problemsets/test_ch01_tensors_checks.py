@@ -13,39 +13,22 @@ from __future__ import annotations
 import harness
 import pytest
 import torch
-from inprocess import InProcessStudent, misgraded
+from inprocess import (
+    corpus_misgrades,
+    corpus_namespace,
+    corpus_source,
+    leaks,
+    self_check,
+    trusted_cases,
+)
 
 from coursekit.problemsets import ch01_tensors as ch01
-from coursekit.verdicts.checks import GradingFailure
-from fromscratch.check import check
 from fromscratch.rules import CH01
 from fromscratch.tensors import row_major_strides
 
 SEEDS = range(100)
 AID = "ch01_tensors"
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / AID).glob("*.py"))
-    if path.name.startswith(("fairness_", "mistake_")) and "EDITS" not in path.read_text()
-]
-
-
-def _grade(source: str, seed: int) -> dict[str, tuple[float, str]]:
-    student = InProcessStudent(source)
-    student.seed = seed
-    out = {}
-    for c in ch01.CHECKS:
-        try:
-            c.run(student)
-            out[c.grade_id] = (float(c.points), "passed")
-        except GradingFailure as exc:
-            out[c.grade_id] = (c.points * exc.score_fraction, str(exc))
-    return out
-
-
-def _source(path) -> str:
-    case = harness.load_case(path, AID)
-    return "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
+TRUSTED = trusted_cases(AID, "fairness_", "mistake_")
 
 
 def test_every_seed_draws_cases_of_their_kind() -> None:
@@ -81,43 +64,33 @@ def test_hidden_cases_differ_per_seed_and_repeat_for_the_same_seed() -> None:
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process_for_several_seeds(path) -> None:
-    case = harness.load_case(path, AID)
-    source = _source(path)
-    for seed in (0, 1, 7, 123):
-        problems = misgraded(ch01.CHECKS, case.expect, _grade(source, seed))
-        assert not problems, (seed, problems)
+    assert not corpus_misgrades(ch01.CHECKS, path, seeds=(0, 1, 7, 123))
 
 
 def test_messages_never_show_hidden_values() -> None:
     for path in TRUSTED:
-        source = _source(path)
         for seed in (0, 5):
-            hidden = ch01.hidden_values(seed)
-            assert hidden
-            for _, message in _grade(source, seed).values():
-                assert not [h for h in hidden if h in message], (path.stem, message)
+            assert ch01.hidden_values(seed)
+            assert not leaks(ch01, corpus_source(path), seed), path.stem
 
 
 def test_check_passes_honest_work_and_names_the_mistakes() -> None:
-    ns: dict = {}
-    exec(_source(harness.CORPUS / AID / "fairness_class_range_numpy.py"), ns)
-    report = check(*(ns[f] for f in CH01.functions), verbose=False)
+    ns = corpus_namespace(harness.CORPUS / AID / "fairness_class_range_numpy.py")
+    report = self_check(ns, CH01).values()
     assert all(r.passed for r in report)
     for stem, part, words in (
         ("mistake_column_major", "contiguous_strides", "expected"),
         ("mistake_step_keeps_stride", "slice_view_basic", "stride · step"),
         ("mistake_element_forgets_offset", "element_offset", "offset"),
     ):
-        ns = {}
-        exec(_source(harness.CORPUS / AID / f"{stem}.py"), ns)
-        got = {r.part: r for r in check(*(ns[f] for f in CH01.functions), verbose=False)}
+        ns = corpus_namespace(harness.CORPUS / AID / f"{stem}.py")
+        got = self_check(ns, CH01)
         assert not got[part].passed and words in got[part].message, (stem, got[part].message)
 
 
 def test_check_flags_the_torch_shortcut() -> None:
-    ns: dict = {}
-    exec(_source(harness.CORPUS / AID / "shortcut_torch_empty_stride.py"), ns)
-    report = {r.part: r for r in check(*(ns[f] for f in CH01.functions), verbose=False)}
+    ns = corpus_namespace(harness.CORPUS / AID / "shortcut_torch_empty_stride.py")
+    report = self_check(ns, CH01)
     flags = report["contiguous_strides"].flags  # check() reports what it saw, not a score
     assert not report["contiguous_strides"].passed or any("strides" in f for f in flags)
     assert report["element_offset"].passed

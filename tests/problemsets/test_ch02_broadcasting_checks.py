@@ -12,38 +12,23 @@ from __future__ import annotations
 import harness
 import pytest
 import torch
-from inprocess import InProcessStudent, misgraded
+from inprocess import (
+    corpus_misgrades,
+    corpus_namespace,
+    corpus_source,
+    grade,
+    leaks,
+    self_check,
+    trusted_cases,
+)
 
 from coursekit.problemsets import ch02_broadcasting as ch02
-from coursekit.verdicts.checks import GradingFailure
 from fromscratch.check import check
 from fromscratch.rules import CH02
 
 SEEDS = range(100)
 AID = "ch02_broadcasting"
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / AID).glob("*.py"))
-    if path.name.startswith(("fairness_", "mistake_")) and "EDITS" not in path.read_text()
-]
-
-
-def _grade(source: str, seed: int) -> dict[str, tuple[float, str]]:
-    student = InProcessStudent(source)
-    student.seed = seed
-    out = {}
-    for c in ch02.CHECKS:
-        try:
-            c.run(student)
-            out[c.grade_id] = (float(c.points), "passed")
-        except GradingFailure as exc:
-            out[c.grade_id] = (c.points * exc.score_fraction, str(exc))
-    return out
-
-
-def _source(path) -> str:
-    case = harness.load_case(path, AID)
-    return "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
+TRUSTED = trusted_cases(AID, "fairness_", "mistake_")
 
 
 def test_every_seed_draws_cases_of_their_kind() -> None:
@@ -99,46 +84,33 @@ def test_hidden_cases_differ_per_seed_and_repeat_for_the_same_seed() -> None:
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process_for_several_seeds(path) -> None:
-    case = harness.load_case(path, AID)
-    source = _source(path)
-    for seed in (0, 1, 2, 3, 4, 5):
-        problems = misgraded(ch02.CHECKS, case.expect, _grade(source, seed))
-        assert not problems, (seed, problems)
+    assert not corpus_misgrades(ch02.CHECKS, path, seeds=(0, 1, 2, 3, 4, 5))
 
 
 def test_storage_offset_mistake_earns_one_third_of_the_views_part() -> None:
     """Partial credit per case: offset 0 is right only for the transposed case (offset 0)."""
-    source = _source(harness.CORPUS / AID / "mistake_zero_offset.py")
-    score, message = _grade(source, 7)["broadcast_by_strides_views"]
+    source = corpus_source(harness.CORPUS / AID / "mistake_zero_offset.py")
+    score, message = grade(ch02.CHECKS, source, 7)["broadcast_by_strides_views"]
     assert score == pytest.approx(2 / 3)
     assert message.startswith("1 of 3 cases passed.") and "storage offset" in message
 
 
 def test_messages_never_show_hidden_values() -> None:
     for path in TRUSTED:
-        source = _source(path)
         for seed in (0, 1):
-            values = ch02.hidden_values(seed)
-            for _, message in _grade(source, seed).values():
-                assert not [v for v in values if v in message], (path.stem, message)
-
-
-def _namespace(path) -> dict:
-    namespace: dict = {}
-    exec(compile(_source(path), str(path), "exec"), namespace)  # noqa: S102 (trusted corpus)
-    return namespace
+            assert not leaks(ch02, corpus_source(path), seed), path.stem
 
 
 def test_check_passes_honest_work_and_names_the_mistakes(capsys) -> None:
-    ns = _namespace(harness.CORPUS / AID / "fairness_helpers_and_loops.py")
+    ns = corpus_namespace(harness.CORPUS / AID / "fairness_helpers_and_loops.py")
     report = check(ns["broadcast_shape"], ns["broadcast_by_strides"], ns["pairwise_sq_distances"])
     assert all(r.passed and not r.flags for r in report), report
-    ns = _namespace(harness.CORPUS / AID / "mistake_contiguous_strides.py")
-    report = {r.part: r for r in check(*(ns[f] for f in CH02.functions), verbose=False)}
+    ns = corpus_namespace(harness.CORPUS / AID / "mistake_contiguous_strides.py")
+    report = self_check(ns, CH02)
     assert not report["broadcast_by_strides_views"].passed
     assert report["broadcast_by_strides_contiguous"].passed
-    ns = _namespace(harness.CORPUS / AID / "mistake_no_unsqueeze.py")
-    report = {r.part: r for r in check(*(ns[f] for f in CH02.functions), verbose=False)}
+    ns = corpus_namespace(harness.CORPUS / AID / "mistake_no_unsqueeze.py")
+    report = self_check(ns, CH02)
     assert not report["pairwise_sq_distances_float64"].passed
     assert "x[:, None, :]" in report["pairwise_sq_distances_float64"].message
 
@@ -151,8 +123,8 @@ def test_check_flags_the_forbidden_routines() -> None:
         # the function's globals (its per-call traps come too late to wrap it)
         ("adversarial_broadcast_shapes_in_helper.py", "broadcast_shape_compatible"),
     ):
-        ns = _namespace(harness.CORPUS / AID / name)
-        report = {r.part: r for r in check(*(ns[f] for f in CH02.functions), verbose=False)}
+        ns = corpus_namespace(harness.CORPUS / AID / name)
+        report = self_check(ns, CH02)
         assert report[part].flags, (name, report[part])
         others = [r for r in report.values() if r.function != report[part].function]
         assert all(r.passed and not r.flags for r in others), (name, others)

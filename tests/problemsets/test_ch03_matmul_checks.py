@@ -15,39 +15,23 @@ from fractions import Fraction
 import harness
 import pytest
 import torch
-from inprocess import InProcessStudent, misgraded
+from inprocess import (
+    corpus_misgrades,
+    corpus_namespace,
+    corpus_source,
+    grade,
+    leaks,
+    self_check,
+    trusted_cases,
+)
 
 from coursekit.problemsets import ch03_matmul as ch03
-from coursekit.verdicts.checks import GradingFailure
-from fromscratch.check import check
 from fromscratch.rules import CH03
 from fromscratch.selfcheck import ch03_matmul as selfcheck
 
 SEEDS = range(60)
 AID = "ch03_matmul"
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / AID).glob("*.py"))
-    if path.name.startswith(("fairness_", "mistake_")) and "EDITS" not in path.read_text()
-]
-
-
-def _grade(source: str, seed: int) -> dict[str, tuple[float, str]]:
-    student = InProcessStudent(source)
-    student.seed = seed
-    out = {}
-    for c in ch03.CHECKS:
-        try:
-            c.run(student)
-            out[c.grade_id] = (float(c.points), "passed")
-        except GradingFailure as exc:
-            out[c.grade_id] = (c.points * exc.score_fraction, str(exc))
-    return out
-
-
-def _source(path) -> str:
-    case = harness.load_case(path, AID)
-    return "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
+TRUSTED = trusted_cases(AID, "fairness_", "mistake_")
 
 
 def test_every_seed_draws_cases_of_their_kind() -> None:
@@ -108,38 +92,25 @@ def test_every_summation_order_is_inside_the_bound_and_a_bigger_error_is_not(dty
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process_for_several_seeds(path) -> None:
-    case = harness.load_case(path, AID)
-    source = _source(path)
-    for seed in (0, 1, 2, 3):
-        problems = misgraded(ch03.CHECKS, case.expect, _grade(source, seed))
-        assert not problems, (seed, problems)
+    assert not corpus_misgrades(ch03.CHECKS, path, seeds=(0, 1, 2, 3))
 
 
 def test_overwriting_earns_the_k_equals_one_case_only() -> None:
-    source = _source(harness.CORPUS / AID / "mistake_overwrites_instead_of_accumulating.py")
-    score, message = _grade(source, 5)["matmul_loops_float64"]
+    source = corpus_source(harness.CORPUS / AID / "mistake_overwrites_instead_of_accumulating.py")
+    score, message = grade(ch03.CHECKS, source, 5)["matmul_loops_float64"]
     assert score == pytest.approx(2 / 3)
     assert message.startswith("1 of 3 cases passed.") and "+=" in message
 
 
 def test_messages_never_show_hidden_values() -> None:
     for path in TRUSTED:
-        source = _source(path)
         for seed in (0, 1):
-            values = ch03.hidden_values(seed)
-            for _, message in _grade(source, seed).values():
-                assert not [v for v in values if v in message], (path.stem, message)
-
-
-def _namespace(path) -> dict:
-    namespace: dict = {}
-    exec(compile(_source(path), str(path), "exec"), namespace)  # noqa: S102 (trusted corpus)
-    return namespace
+            assert not leaks(ch03, corpus_source(path), seed), path.stem
 
 
 def _report(name: str) -> dict:
-    ns = _namespace(harness.CORPUS / AID / name)
-    return {r.part: r for r in check(*(ns[f] for f in CH03.functions), verbose=False)}
+    ns = corpus_namespace(harness.CORPUS / AID / name)
+    return self_check(ns, CH03)
 
 
 def test_check_passes_honest_work_and_names_the_mistakes() -> None:

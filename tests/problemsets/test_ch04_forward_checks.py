@@ -16,45 +16,23 @@ import math
 import harness
 import pytest
 import torch
-from inprocess import InProcessStudent, misgraded
+from inprocess import (
+    corpus_misgrades,
+    corpus_namespace,
+    corpus_source,
+    grade,
+    leaks,
+    self_check,
+    trusted_cases,
+)
 
 from coursekit.problemsets import ch04_forward as ch04
-from coursekit.verdicts.checks import GradingFailure
-from fromscratch.check import check
 from fromscratch.rules import CH04
 
 SEEDS = range(100)
 AID = "ch04_forward"
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / AID).glob("*.py"))
-    if path.name.startswith(("fairness_", "mistake_")) and "EDITS" not in path.read_text()
-]
+TRUSTED = trusted_cases(AID, "fairness_", "mistake_")
 N = 256 * 512  # entries of every large draw
-
-
-def _grade(source: str, seed: int) -> dict[str, tuple[float, str]]:
-    student = InProcessStudent(source)
-    student.seed = seed
-    out = {}
-    for c in ch04.CHECKS:
-        try:
-            c.run(student)
-            out[c.grade_id] = (float(c.points), "passed")
-        except GradingFailure as exc:
-            out[c.grade_id] = (c.points * exc.score_fraction, str(exc))
-    return out
-
-
-def _source(path) -> str:
-    case = harness.load_case(path, AID)
-    return "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
-
-
-def _namespace(path) -> dict:
-    namespace: dict = {}
-    exec(compile(_source(path), str(path), "exec"), namespace)  # noqa: S102 (trusted corpus)
-    return namespace
 
 
 def test_every_seed_draws_cases_of_their_kind() -> None:
@@ -147,11 +125,7 @@ def test_hidden_cases_differ_per_seed_and_repeat_for_the_same_seed() -> None:
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process_for_several_seeds(path) -> None:
-    case = harness.load_case(path, AID)
-    source = _source(path)
-    for seed in (0, 1, 2, 3):
-        problems = misgraded(ch04.CHECKS, case.expect, _grade(source, seed))
-        assert not problems, (seed, problems)
+    assert not corpus_misgrades(ch04.CHECKS, path, seeds=(0, 1, 2, 3))
 
 
 def test_partial_credit_for_a_relu_that_mutates_only_float32_inputs() -> None:
@@ -166,7 +140,7 @@ def relu(x):
 def kaiming_init(d_in, d_out, generator):
     return torch.randn(d_in, d_out, generator=generator) * math.sqrt(2 / d_in)
 """
-    graded = _grade(source, 3)
+    graded = grade(ch04.CHECKS, source, 3)
     score, message = graded["relu_keeps_input"]
     assert score == pytest.approx(0.5) and message.startswith("1 of 2 cases passed.")
     assert graded["relu_values"][1] == "passed"
@@ -174,17 +148,14 @@ def kaiming_init(d_in, d_out, generator):
 
 def test_messages_never_show_hidden_values() -> None:
     for path in TRUSTED:
-        source = _source(path)
         for seed in (0, 1):
-            values = ch04.hidden_values(seed)
-            for _, message in _grade(source, seed).values():
-                assert not [v for v in values if v in message], (path.stem, message)
+            assert not leaks(ch04, corpus_source(path), seed), path.stem
 
 
 def test_check_passes_honest_work_and_names_the_mistakes() -> None:
     for name in ("fairness_loops_and_normal.py", "fairness_einsum_where_box_muller.py"):
-        ns = _namespace(harness.CORPUS / AID / name)
-        report = check(*(ns[f] for f in CH04.functions), verbose=False)
+        ns = corpus_namespace(harness.CORPUS / AID / name)
+        report = self_check(ns, CH04).values()
         assert all(r.passed and not r.flags for r in report), (name, report)
     expected = {
         "mistake_relu_in_place.py": ("relu_keeps_input", "changed its input"),
@@ -193,18 +164,18 @@ def test_check_passes_honest_work_and_names_the_mistakes() -> None:
         "mistake_kaiming_uniform_bound.py": ("kaiming_init_distribution", "mean square"),
     }
     for name, (part, words) in expected.items():
-        ns = _namespace(harness.CORPUS / AID / name)
-        report = {r.part: r for r in check(*(ns[f] for f in CH04.functions), verbose=False)}
+        ns = corpus_namespace(harness.CORPUS / AID / name)
+        report = self_check(ns, CH04)
         assert not report[part].passed and words in report[part].message, (name, report[part])
         assert sum(not r.passed for r in report.values()) == (2 if "linear" in part else 1)
 
 
 def test_check_flags_the_forbidden_routines() -> None:
-    ns = _namespace(harness.CORPUS / AID / "adversarial_nn_init_in_helper.py")
-    report = {r.part: r for r in check(*(ns[f] for f in CH04.functions), verbose=False)}
+    ns = corpus_namespace(harness.CORPUS / AID / "adversarial_nn_init_in_helper.py")
+    report = self_check(ns, CH04)
     assert report["kaiming_init_distribution"].flags and report["kaiming_init_shape_and_seed"].flags
     assert not report["linear_float64"].flags and report["relu_values"].passed
-    ns = _namespace(harness.CORPUS / AID / "adversarial_layers_alias_and_getattr.py")
-    report = {r.part: r for r in check(*(ns[f] for f in CH04.functions), verbose=False)}
+    ns = corpus_namespace(harness.CORPUS / AID / "adversarial_layers_alias_and_getattr.py")
+    report = self_check(ns, CH04)
     assert report["relu_values"].flags and report["linear_float32"].flags
     assert not report["kaiming_init_distribution"].flags

@@ -9,21 +9,17 @@ as their EXPECT says, and that ``check()`` reports the same parts.
 
 from __future__ import annotations
 
-import harness
 import pytest
 import torch
-from inprocess import grade, misgraded
+from inprocess import corpus_misgrades, grade, namespace, self_check, trusted_cases
 
 from coursekit.problemsets import ch05_backward as ch05
+from coursekit.problemsets import load
 from fromscratch.check import check
 from fromscratch.rules import CH05
 
 SEEDS = range(200)
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / "ch05_backward").glob("*.py"))
-    if path.name.startswith(("correct_", "mistake_")) and "EDITS" not in path.read_text()
-]
+TRUSTED = trusted_cases("ch05_backward", "correct_", "mistake_")
 REFERENCE = """
 import torch
 
@@ -43,7 +39,8 @@ def test_tolerances_are_the_public_rules() -> None:
         torch.float32: CH05.tolerances["float32"],
         torch.float64: CH05.tolerances["float64"],
     }
-    assert ch05.FUNCTIONS == CH05.functions and ch05.FORBIDDEN == CH05.forbidden
+    grader = load("ch05_backward")  # the contract's names, from the same rules
+    assert grader.FUNCTIONS == CH05.functions and grader.FORBIDDEN == CH05.forbidden
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -129,10 +126,7 @@ def test_reference_gets_full_marks_and_messages_hide_the_hidden_values() -> None
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process(path) -> None:
-    case = harness.load_case(path, "ch05_backward")
-    source = "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
-    problems = misgraded(ch05.CHECKS, case.expect, grade(ch05.CHECKS, source))
-    assert not problems, problems
+    assert not corpus_misgrades(ch05.CHECKS, path)
 
 
 def test_a_part_with_one_failing_case_gets_half_its_points() -> None:
@@ -154,20 +148,14 @@ def test_shape_errors_name_the_transposes() -> None:
         assert score == 0 and "grad_out @ w.T is (n, d_out) @ (d_out, d_in)" in message
 
 
-def _namespace(source: str) -> dict:
-    namespace: dict = {}
-    exec(compile(source, "<student>", "exec"), namespace)
-    return namespace
-
-
 def test_self_check_passes_the_reference_and_names_the_failing_parts() -> None:
-    ns = _namespace(REFERENCE)
+    ns = namespace(REFERENCE)
     functions = [ns[f] for f in CH05.functions]
     report = check(*functions, verbose=False)
     assert [r.part for r in report] == [c.grade_id for c in ch05.CHECKS]
     assert all(r.passed and not r.flags for r in report)
-    ns = _namespace(REFERENCE.replace("(x > 0)", "(x >= 0)"))
-    report = check(*(ns[f] for f in CH05.functions), verbose=False)
+    ns = namespace(REFERENCE.replace("(x > 0)", "(x >= 0)"))
+    report = self_check(ns, CH05).values()
     failed = {r.part: r.message for r in report if not r.passed}
     assert (
         list(failed) == ["relu_backward_kink"]
@@ -182,8 +170,8 @@ def test_self_check_flags_autograd_and_the_chain_that_uses_it() -> None:
         "    ((p - target) ** 2).mean().backward()\n"
         "    return p.grad",
     )
-    ns = _namespace(source)
-    report = {r.part: r for r in check(*(ns[f] for f in CH05.functions), verbose=False)}
+    ns = namespace(source)
+    report = self_check(ns, CH05)
     assert report["mse_backward_values"].flags  # grading scores it 0
     chain = report["linear_backward_two_layer"]
     assert not chain.passed and "automatic differentiation" in chain.message

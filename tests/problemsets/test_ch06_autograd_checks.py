@@ -11,49 +11,24 @@ mistakes and flags the forbidden routines.
 
 from __future__ import annotations
 
-import math
-
 import harness
 import pytest
 import torch
-from inprocess import InProcessStudent, misgraded
+from inprocess import (
+    corpus_misgrades,
+    corpus_namespace,
+    corpus_source,
+    leaks,
+    self_check,
+    trusted_cases,
+)
 
 from coursekit.problemsets import ch06_autograd as ch06
-from coursekit.verdicts.checks import GradingFailure
-from fromscratch.check import check
 from fromscratch.rules import CH06
 
 SEEDS = range(60)
 AID = "ch06_autograd"
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / AID).glob("*.py"))
-    if path.name.startswith(("fairness_", "mistake_")) and "EDITS" not in path.read_text()
-]
-
-
-def _grade(source: str, seed: int) -> dict[str, tuple[float, str]]:
-    student = InProcessStudent(source)
-    student.seed = seed
-    out = {}
-    for c in ch06.CHECKS:
-        try:
-            c.run(student)
-            out[c.grade_id] = (float(c.points), "passed")
-        except GradingFailure as exc:
-            out[c.grade_id] = (c.points * exc.score_fraction, str(exc))
-    return out
-
-
-def _source(path) -> str:
-    case = harness.load_case(path, AID)
-    return "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
-
-
-def _namespace(path) -> dict:
-    namespace: dict = {}
-    exec(compile(_source(path), str(path), "exec"), namespace)  # noqa: S102 (trusted corpus)
-    return namespace
+TRUSTED = trusted_cases(AID, "fairness_", "mistake_")
 
 
 def test_tolerances_are_the_public_ones() -> None:
@@ -121,22 +96,13 @@ def test_hidden_cases_differ_per_seed_and_repeat_for_the_same_seed() -> None:
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process_for_several_seeds(path) -> None:
-    case = harness.load_case(path, AID)
-    source = _source(path)
-    for seed in (0, 7, 123):
-        problems = misgraded(ch06.CHECKS, case.expect, _grade(source, seed))
-        assert not problems, (seed, problems)
-        for gid, points in case.expect.get("score", {}).items():
-            assert math.isclose(_grade(source, seed)[gid][0], points), (seed, gid)
+    assert not corpus_misgrades(ch06.CHECKS, path, seeds=(0, 7, 123))
 
 
 def test_messages_never_show_hidden_values() -> None:
     for path in TRUSTED:
-        source = _source(path)
         for seed in (3, 4):
-            hidden = ch06.hidden_values(seed)
-            for _, message in _grade(source, seed).values():
-                assert not [h for h in hidden if h in message], (path.name, message)
+            assert not leaks(ch06, corpus_source(path), seed), path.stem
 
 
 def test_check_passes_honest_work_and_names_the_mistakes() -> None:
@@ -144,8 +110,8 @@ def test_check_passes_honest_work_and_names_the_mistakes() -> None:
         "fairness_where_sigmoid_clone_and_stack.py",
         "fairness_logaddexp_numpy_and_kahn.py",
     ):
-        ns = _namespace(harness.CORPUS / AID / name)
-        report = check(*(ns[f] for f in CH06.functions), verbose=False)
+        ns = corpus_namespace(harness.CORPUS / AID / name)
+        report = self_check(ns, CH06).values()
         assert all(r.passed and not r.flags for r in report), (name, report)
     for name, part, words in (
         ("mistake_naive_softplus.py", "SoftplusFunction_forward", "overflow"),
@@ -154,8 +120,8 @@ def test_check_passes_honest_work_and_names_the_mistakes() -> None:
         ("mistake_grad_overwritten.py", "Value_shared_nodes", "accumulate"),
         ("mistake_no_topological_sort.py", "Value_shared_nodes", "topological"),
     ):
-        ns = _namespace(harness.CORPUS / AID / name)
-        report = {r.part: r for r in check(*(ns[f] for f in CH06.functions), verbose=False)}
+        ns = corpus_namespace(harness.CORPUS / AID / name)
+        report = self_check(ns, CH06)
         assert not report[part].passed and words in report[part].message, (name, report[part])
 
 
@@ -164,8 +130,8 @@ def test_check_flags_the_forbidden_routines() -> None:
         ("shortcut_autograd_grad_alias_in_central_difference.py", "central_difference_vector"),
         ("adversarial_value_on_torch_via_getattr.py", "Value_arithmetic"),
     ):
-        ns = _namespace(harness.CORPUS / AID / name)
-        report = {r.part: r for r in check(*(ns[f] for f in CH06.functions), verbose=False)}
+        ns = corpus_namespace(harness.CORPUS / AID / name)
+        report = self_check(ns, CH06)
         assert report[part].flags, (name, report[part])
         others = [r for r in report.values() if r.function != report[part].function]
         assert all(r.passed and not r.flags for r in others), (name, others)

@@ -9,22 +9,16 @@ the same parts and catches the same mistakes.
 
 from __future__ import annotations
 
-import harness
 import pytest
 import torch
-from inprocess import grade, misgraded
+from inprocess import corpus_misgrades, grade, namespace, self_check, trusted_cases
 
 from coursekit.problemsets import ch07_nn as ch07
-from fromscratch.check import check
+from coursekit.problemsets import load
 from fromscratch.rules import CH07
 
 SEEDS = range(100)
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / "ch07_nn").glob("*.py"))
-    if path.name.startswith(("correct_", "mistake_", "fairness_"))
-    and "EDITS" not in path.read_text()
-]
+TRUSTED = trusted_cases("ch07_nn", "correct_", "mistake_", "fairness_")
 REFERENCE = """
 import torch
 from torch import nn
@@ -57,7 +51,8 @@ def test_tolerances_are_the_public_rules() -> None:
         torch.float32: CH07.tolerances["float32"],
         torch.float64: CH07.tolerances["float64"],
     }
-    assert ch07.FUNCTIONS == CH07.functions and ch07.FORBIDDEN == CH07.forbidden
+    grader = load("ch07_nn")  # the contract's names, from the same rules
+    assert grader.FUNCTIONS == CH07.functions and grader.FORBIDDEN == CH07.forbidden
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
@@ -112,10 +107,7 @@ def test_reference_gets_full_marks_and_messages_hide_the_hidden_values() -> None
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process(path) -> None:
-    case = harness.load_case(path, "ch07_nn")
-    source = "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
-    problems = misgraded(ch07.CHECKS, case.expect, grade(ch07.CHECKS, source))
-    assert not problems, problems
+    assert not corpus_misgrades(ch07.CHECKS, path)
 
 
 def test_partial_credit_for_a_forward_without_relu() -> None:
@@ -144,24 +136,18 @@ def test_each_count_mistake_is_named() -> None:
                    if c.grade_id != "count_parameters_values")  # fmt: skip
 
 
-def _namespace(source: str) -> dict:
-    namespace: dict = {}
-    exec(compile(source, "<student>", "exec"), namespace)
-    return namespace
-
-
 def test_self_check_passes_the_reference_and_names_the_failing_parts() -> None:
-    ns = _namespace(REFERENCE)
-    report = check(*(ns[f] for f in CH07.functions), verbose=False)
+    ns = namespace(REFERENCE)
+    report = self_check(ns, CH07).values()
     assert [r.part for r in report] == [c.grade_id for c in ch07.CHECKS]
     assert all(r.passed and not r.flags for r in report)
-    ns = _namespace(REFERENCE.replace("nn.ModuleList(", "list("))
-    report = check(*(ns[f] for f in CH07.functions), verbose=False)
+    ns = namespace(REFERENCE.replace("nn.ModuleList(", "list("))
+    report = self_check(ns, CH07).values()
     failed = {r.part: r.message for r in report if not r.passed}
     assert set(failed) == {"MLP_registration", "MLP_forward"}
     assert "nn.ModuleList" in failed["MLP_registration"]
-    ns = _namespace(REFERENCE.replace("new.load_state_dict(module.state_dict())", "pass"))
-    report = check(*(ns[f] for f in CH07.functions), verbose=False)
+    ns = namespace(REFERENCE.replace("new.load_state_dict(module.state_dict())", "pass"))
+    report = self_check(ns, CH07).values()
     failed = {r.part for r in report if not r.passed}
     assert failed == {"clone_via_state_dict_outputs", "clone_via_state_dict_buffers"}
 
@@ -172,7 +158,7 @@ def test_self_check_flags_the_reference_code() -> None:
         "from fromscratch.modules import count_parameters as table\n\n\n"
         "def count_parameters(module):\n    return sum(r[2] for r in table(module)) or",
     )
-    ns = _namespace(source)
-    report = {r.part: r for r in check(*(ns[f] for f in CH07.functions), verbose=False)}
+    ns = namespace(source)
+    report = self_check(ns, CH07)
     assert report["count_parameters_values"].flags
     assert not report["MLP_forward"].flags

@@ -12,18 +12,14 @@ from __future__ import annotations
 import harness
 import pytest
 import torch
-from inprocess import grade, misgraded
+from inprocess import corpus_misgrades, corpus_namespace, self_check, trusted_cases
 
 from coursekit.problemsets import ch08_optim as ch08
-from fromscratch.check import check
 from fromscratch.rules import CH08
 
 SEEDS = range(60)
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / "ch08_optim").glob("*.py"))
-    if path.name.startswith(("fairness_", "mistake_")) and "EDITS" not in path.read_text()
-]
+AID = "ch08_optim"
+TRUSTED = trusted_cases(AID, "fairness_", "mistake_")
 
 
 def _rel(got, want, before) -> float:
@@ -87,34 +83,22 @@ def test_hidden_inputs_differ_per_seed_and_repeat_for_the_same_seed() -> None:
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process(path) -> None:
-    case = harness.load_case(path, "ch08_optim")
-    source = "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
-    problems = misgraded(ch08.CHECKS, case.expect, grade(ch08.CHECKS, source))
-    assert not problems, problems
-
-
-def _namespace(path) -> dict:
-    case = harness.load_case(path, "ch08_optim")
-    namespace: dict = {}
-    exec("\n".join(chunk for _, _, chunk in harness.split_chunks(case.code)), namespace)
-    return namespace
+    assert not corpus_misgrades(ch08.CHECKS, path)
 
 
 def test_self_check_passes_the_reference_and_names_the_mistakes() -> None:
-    ok = _namespace(
-        harness.CORPUS / "ch08_optim" / "fairness_torch_arrangement_and_tensor_losses.py"
-    )
-    report = check(ok["sgd_momentum_step"], ok["adam_step"], ok["training_loop"], verbose=False)
+    ok = corpus_namespace(harness.CORPUS / AID / "fairness_torch_arrangement_and_tensor_losses.py")
+    report = self_check(ok, CH08).values()
     assert all(r.passed and not r.flags for r in report) and len(report) == len(ch08.CHECKS)
-    bad = _namespace(harness.CORPUS / "ch08_optim" / "mistake_adam_no_bias_correction.py")
-    report = check(bad["sgd_momentum_step"], bad["adam_step"], bad["training_loop"], verbose=False)
+    bad = corpus_namespace(harness.CORPUS / AID / "mistake_adam_no_bias_correction.py")
+    report = self_check(bad, CH08).values()
     failed = {r.part for r in report if not r.passed}
     assert failed == {"adam_step_first_steps", "adam_step_later_step"}
 
 
 def test_self_check_flags_torch_optim_inside_a_graded_function() -> None:
-    ns = _namespace(harness.CORPUS / "ch08_optim" / "shortcut_optim_in_training_loop.py")
-    report = check(ns["sgd_momentum_step"], ns["adam_step"], ns["training_loop"], verbose=False)
+    ns = corpus_namespace(harness.CORPUS / AID / "shortcut_optim_in_training_loop.py")
+    report = self_check(ns, CH08).values()
     (training,) = [r for r in report if r.function == "training_loop"]
     assert training.passed and any("torch.optim.SGD.step" in f for f in training.flags)
     assert all(not r.flags for r in report if r.function != "training_loop")

@@ -671,10 +671,18 @@ def test_grading_failure_partial_credit() -> None:
 
 
 def test_load_rejects_unknown_sets_and_broken_modules() -> None:
-    from coursekit.problemsets import _check_contract, load
+    from coursekit.problemsets import _check_contract, _derive_from_rules, load
 
     with pytest.raises(ValueError, match="No grader module"):
         load("ps9_does_not_exist")
+    ps1 = load("ps1_power_method")  # the contract's names come from the set's RULES
+    assert (ps1.ASSIGNMENT_ID, ps1.FUNCTIONS) == ("ps1_power_method", ps1.RULES.functions)
+    assert ps1.FORBIDDEN == ps1.RULES.forbidden
+    stray = types.ModuleType("stray")  # a set that imports another set's rules
+    stray.RULES, stray.CHECKS = ps1.RULES, []
+    _derive_from_rules(stray)
+    with pytest.raises(ValueError, match="ASSIGNMENT_ID must be 'ch01_tensors'"):
+        _check_contract(stray, "ch01_tensors")
     broken = types.SimpleNamespace(
         __name__="broken",
         ASSIGNMENT_ID="x",

@@ -8,20 +8,15 @@ correct and mistaken corpus cases are graded as their EXPECT says.
 
 from __future__ import annotations
 
-import harness
 import pytest
 import torch
-from inprocess import grade, misgraded
+from inprocess import corpus_misgrades, grade, trusted_cases
 
 from coursekit.problemsets import ps1_power_method as ps1
 from fromscratch.rules import PS1
 
 SEEDS = range(200)
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / "ps1_power_method").glob("*.py"))
-    if path.name.startswith(("correct_", "mistake_")) and "EDITS" not in path.read_text()
-]
+TRUSTED = trusted_cases("ps1_power_method", "correct_", "mistake_")
 
 
 @pytest.mark.parametrize("grade_id", list(ps1.PARTS))
@@ -51,10 +46,7 @@ def test_hidden_matrices_differ_per_seed_and_repeat_for_the_same_seed() -> None:
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process(path) -> None:
-    case = harness.load_case(path, "ps1_power_method")
-    source = "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
-    problems = misgraded(ps1.CHECKS, case.expect, grade(ps1.CHECKS, source))
-    assert not problems, problems
+    assert not corpus_misgrades(ps1.CHECKS, path)
 
 
 def test_a_part_with_one_failing_case_gets_half_its_points() -> None:

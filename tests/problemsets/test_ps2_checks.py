@@ -12,16 +12,12 @@ import harness
 import nbformat
 import pytest
 import torch
-from inprocess import grade, misgraded
+from inprocess import corpus_misgrades, grade, trusted_cases
 
 from coursekit.problemsets import ps2_low_rank as ps2
 
 ALL_CASES = (*ps2.SQUARE_CASES, *ps2.RECT_CASES, *ps2.EDGE_CASES)
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / "ps2_low_rank").glob("*.py"))
-    if path.name.startswith(("correct_", "mistake_"))
-]
+TRUSTED = trusted_cases("ps2_low_rank", "correct_", "mistake_")
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: f"{c.m}x{c.n}-r{c.r}-{c.dtype}")
@@ -95,10 +91,7 @@ def test_reference_solution_gets_full_marks() -> None:
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process(path) -> None:
-    case = harness.load_case(path, "ps2_low_rank")
-    source = "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
-    problems = misgraded(ps2.CHECKS, case.expect, grade(ps2.CHECKS, source))
-    assert not problems, problems
+    assert not corpus_misgrades(ps2.CHECKS, path)
 
 
 def test_rank_message_is_the_one_students_read() -> None:

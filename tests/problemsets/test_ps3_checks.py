@@ -11,15 +11,11 @@ import harness
 import nbformat
 import pytest
 import torch
-from inprocess import grade, misgraded
+from inprocess import corpus_misgrades, corpus_source, grade, trusted_cases
 
 from coursekit.problemsets import ps3_mlp_gd as ps3
 
-TRUSTED = [
-    path
-    for path in sorted((harness.CORPUS / "ps3_mlp_gd").glob("*.py"))
-    if path.name.startswith(("correct_", "mistake_"))
-]
+TRUSTED = trusted_cases("ps3_mlp_gd", "correct_", "mistake_")
 
 
 def test_dimensions_are_distinct_so_transposes_show() -> None:
@@ -95,10 +91,7 @@ def test_checks_match_the_notebook_graded_cells_in_order() -> None:
 
 @pytest.mark.parametrize("path", TRUSTED, ids=lambda p: p.stem)
 def test_corpus_case_in_process(path) -> None:
-    case = harness.load_case(path, "ps3_mlp_gd")
-    source = "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
-    problems = misgraded(ps3.CHECKS, case.expect, grade(ps3.CHECKS, source))
-    assert not problems, problems
+    assert not corpus_misgrades(ps3.CHECKS, path)
 
 
 class _Seeded:
@@ -112,9 +105,7 @@ def test_train_messages_do_not_reveal_the_expected_losses() -> None:
         expected += ps3.ref_train(p, ps3.LR, ps3.STEPS).losses
     needles = {f"{v:.4g}" for v in expected} | {f"{v:.3f}" for v in expected}
     for path in TRUSTED:
-        case = harness.load_case(path, "ps3_mlp_gd")
-        source = "\n".join(chunk for _, _, chunk in harness.split_chunks(case.code))
-        graded = grade(ps3.CHECKS, source)
+        graded = grade(ps3.CHECKS, corpus_source(path))
         for gid in ("ps3_train_losses", "ps3_train_updates", "ps3_mse_loss"):
             message = graded[gid][1]
             assert not any(n in message for n in needles), (path.stem, gid, message)

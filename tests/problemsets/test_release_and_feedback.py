@@ -384,3 +384,32 @@ def test_first_code_cell_installs_the_course_library_where_it_is_missing(
         assert result.returncode == 0, result.stderr[-2000:]
     calls = recorder.read_text().splitlines() if recorder.exists() else []
     assert calls == [f"-m pip install --quiet git+{url}"], calls
+
+
+def test_setup_cells_are_what_course_release_writes(tmp_path: Path) -> None:
+    """`course release` (re)writes the setup cell from _config.yml: every source notebook holds
+    exactly that cell already, and a notebook without one (or with a stale URL) gets it first
+    among its code cells, nothing else changed."""
+    import shutil
+
+    from coursekit.release import SETUP_ID, refresh_setup_cells, setup_source
+
+    source = setup_source(harness.REPO)
+    assert source and "git+https://" in source
+    for assignment_id in SOURCES:
+        first = next(c for c in harness.read_source(assignment_id).cells if c.cell_type == "code")
+        assert first.source == source, f"{assignment_id}: run `course release` to refresh it"
+    course = tmp_path / "course"
+    course.mkdir()
+    for name in ("_config.yml", "nbgrader_config.py"):
+        shutil.copy(harness.REPO / name, course / name)
+    notebook = course / "solutions" / "ps1_power_method" / "ps1_power_method.ipynb"
+    notebook.parent.mkdir(parents=True)
+    nb = harness.read_source("ps1_power_method")
+    nb.cells = [c for c in nb.cells if harness.nbgrader_meta(c).get("grade_id") != SETUP_ID]
+    nbformat.write(nb, notebook)
+    assert refresh_setup_cells(course) == ["ps1_power_method"]
+    refreshed = nbformat.read(notebook, as_version=4)
+    assert [c.source for c in refreshed.cells if c.cell_type == "code"][0] == source
+    assert len(refreshed.cells) == len(nb.cells) + 1
+    assert refresh_setup_cells(course) == []  # idempotent

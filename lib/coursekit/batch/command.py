@@ -14,7 +14,9 @@ memory, process-count, file-size and output limits, inside a bubblewrap sandbox 
 no course files; the run stops if the sandbox cannot be made, unless --unsafe-no-sandbox).
 Then generate feedback, run nbgrader's export (exports/ID/grades.csv), and write
 reports/ID/grades.csv (one row per student: a column per graded part, the total, a status and a
-one-line reason) and reports/ID/report.html (figures).
+one-line reason) and reports/ID/report.html (figures); for students collected from a Canvas
+download also reports/ID/canvas.csv, for Canvas's gradebook import (a student whose grade needs
+a person, or could not be graded, has no row there: Canvas keeps their grade as it is).
 Without --force only new or changed submissions are graded; an interrupted run resumes where it
 stopped. Bad submissions never stop the batch."""
 
@@ -90,6 +92,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="the course folder, holding nbgrader_config.py (default: found from here upwards)",
     )
+    parser.add_argument(
+        "--canvas-assignment-id",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="the assignment's id in Canvas (the number in its address, .../assignments/N): "
+        "canvas.csv then fills that assignment; without it Canvas matches the column by name "
+        "or creates a new assignment",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--unsafe-no-sandbox",
@@ -119,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.no_progress,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
+        canvas_assignment_id=args.canvas_assignment_id,
     )
     outcome = grade(find_root(args.course), options)
     print(outcome.summary())

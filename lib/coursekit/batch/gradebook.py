@@ -323,3 +323,50 @@ def master_cells(db_url: str, course_id: str, assignment_id: str) -> dict[str, l
                 )
             out[nb.name] = cells
         return out
+
+
+def record_lms_user_ids(db_url: str, course_id: str, ids: dict[str, str]) -> None:
+    """Store each student's LMS user id in nbgrader's own ``Student.lms_user_id``, creating the
+    students that are not in the gradebook yet (grading keeps the field: see ``extract_record``)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id) as gb:
+        for student, lms_user_id in ids.items():
+            gb.update_or_create_student(student, lms_user_id=lms_user_id)
+
+
+def lms_students(db_url: str, course_id: str) -> dict[str, dict[str, str]]:
+    """``{student: {"lms_user_id", "first_name", "last_name"}}`` of students with an LMS user id."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url, course_id) as gb:
+        return {
+            s.id: {
+                "lms_user_id": s.lms_user_id,
+                "first_name": s.first_name or "",
+                "last_name": s.last_name or "",
+            }
+            for s in gb.students
+            if s.lms_user_id
+        }
+
+
+def awaiting_manual_grade(db_url: str, course_id: str, assignment_id: str) -> dict[str, list[str]]:
+    """``{student: [part, ...]}``: the parts nbgrader still flags ``needs_manual_grade`` (a
+    review flag, or a manually graded cell nobody has graded yet); keys as in ``part_scores``."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    out: dict[str, list[str]] = {}
+    with Gradebook(db_url, course_id) as gb:
+        try:
+            assignment = gb.find_assignment(assignment_id)
+        except MissingEntry:
+            return out
+        single = len(assignment.notebooks) == 1
+        for submission in assignment.submissions:
+            for nb in submission.notebooks:
+                for grade in nb.grades:
+                    if grade.needs_manual_grade:
+                        key = grade.name if single else f"{nb.name}/{grade.name}"
+                        out.setdefault(submission.student.id, []).append(key)
+    return out

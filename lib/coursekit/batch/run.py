@@ -10,8 +10,10 @@
                  cluster (``dask_runner``); each result is merged into the gradebook and
                  journaled as it arrives, under a progress bar (done/total and ETA).
 4. ``export``    nbgrader's own export (``exports/<id>/grades.csv``), then ``reports/<id>/``:
-                 ``grades.csv`` and ``report.html`` (``coursekit.report``), and
-                 ``sandbox.txt``: what confined student code (or that nothing did).
+                 ``grades.csv`` and ``report.html`` (``coursekit.report``), ``canvas.csv``
+                 for Canvas's gradebook import when students came from a Canvas download
+                 (``coursekit.canvas``), and ``sandbox.txt``: what confined student code (or
+                 that nothing did).
 
 Feedback is generated per student by the workers, right after autograding (``worker``).
 """
@@ -47,6 +49,7 @@ class Options:
     force: bool = False
     progress: bool = True
     unsafe_no_sandbox: bool = False
+    canvas_assignment_id: int | None = None  # the Canvas column "<id> (<this>)" of canvas.csv
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Outcome:
     integrity: str
     timeout: int = 0
     sandbox: str = ""
+    canvas: str = ""  # what canvas.csv holds, if it was written
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -73,7 +77,7 @@ class Outcome:
             f"in {self.seconds:.1f} s ({statuses}); cell time limit {self.timeout} s; "
             f"gradebook integrity: {self.integrity}\n"
             f"student code ran in: {self.sandbox}\n"
-            f"wrote {self.csv} and {self.html}"
+            f"wrote {self.csv} and {self.html}" + (f"\n{self.canvas}" if self.canvas else "")
         )
 
 
@@ -257,7 +261,9 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
     rows = _finish(course, aid, students, journal)
     from coursekit import report
 
-    csv_path, html_path = report.write_report(reports, aid, rows, _parts(course, aid, master))
+    parts = _parts(course, aid, master)
+    canvas = _canvas(course, aid, rows, parts, reports, options.canvas_assignment_id)
+    csv_path, html_path = report.write_report(reports, aid, rows, parts, canvas)
     (reports / SANDBOX_NOTE).write_text(f"student code ran in: {sandbox}\n", encoding="utf-8")
     _export(course, aid)
     shutil.rmtree(work, ignore_errors=True)
@@ -272,6 +278,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
         gradebook.integrity_check(course.db_url),
         options.limits.timeout,
         sandbox,
+        canvas.summary() if canvas else "",
     )
 
 
@@ -370,6 +377,20 @@ def _finish(course: Course, aid: str, students: list[str], journal: plan.Journal
             }
         )
     return rows
+
+
+def _canvas(course, aid, rows, parts, reports, canvas_assignment_id):  # noqa: ANN001, ANN202
+    """``reports/<id>/canvas.csv`` (``coursekit.canvas``) when some student has a Canvas user
+    id (recorded by ``course collect``); otherwise none, and an old one is removed."""
+    from coursekit import canvas
+
+    path = reports / canvas.FILE_NAME
+    ids = gradebook.lms_students(course.db_url, course.course_id)
+    if not any(row["student"] in ids for row in rows):
+        path.unlink(missing_ok=True)
+        return None
+    awaiting = gradebook.awaiting_manual_grade(course.db_url, course.course_id, aid)
+    return canvas.write_gradebook(path, aid, rows, parts, ids, awaiting, canvas_assignment_id)
 
 
 def _export(course: Course, aid: str) -> Path:

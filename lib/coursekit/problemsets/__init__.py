@@ -8,6 +8,13 @@ Module contract (checked by ``load``)::
                                             #   -> shortcut families banned inside it, from
                                             #   coursekit.verdicts.shortcuts.FAMILIES
     CHECKS: list[Check]                     # one Check per graded test cell, in notebook order
+                                            #   (``checks.part_checks`` builds them for parts
+                                            #   whose cases are drawn from the seed)
+
+``ASSIGNMENT_ID``, ``FUNCTIONS`` and ``FORBIDDEN`` may be left out by a module that sets
+``RULES`` (its ``fromscratch.rules.SetRules``, as every set here does): ``load`` then sets them
+from ``RULES.assignment_id``, ``RULES.functions`` and ``RULES.forbidden`` before checking the
+contract. Reach a set through ``load``: a plain import of the module has ``RULES`` only.
 
 Optional::
 
@@ -32,9 +39,9 @@ What runs in the sandbox: the student's answer cells and any cell they added, pl
 instructor's read-only setup cells (imports, helpers) that do not call a graded function; graded
 and visible test cells never run there (see ``coursekit.verdicts.grader.student_cells``).
 
-Example (ps3): ``FORBIDDEN = {"*": ("reference",), "gradients": ("autograd",)}`` bans the
-course's reference library everywhere and autograd inside ``gradients`` only (``train`` is meant
-to use autograd).
+Example (ps3, from ``fromscratch.rules.PS3``): ``FORBIDDEN = {"*": ("reference",),
+"gradients": ("autograd",)}`` bans the course's reference library everywhere and autograd inside
+``gradients`` only (``train`` is meant to use autograd).
 """
 
 from __future__ import annotations
@@ -85,8 +92,20 @@ def load(assignment_id: str) -> ModuleType:
             path = f"lib/coursekit/problemsets/{assignment_id}.py"
             raise ValueError(f"No grader module for {assignment_id!r}: add {path}.") from exc
         raise
+    _derive_from_rules(module)
     _check_contract(module, assignment_id)
     return module
+
+
+_FROM_RULES = {"ASSIGNMENT_ID": "assignment_id", "FUNCTIONS": "functions", "FORBIDDEN": "forbidden"}
+
+
+def _derive_from_rules(module: ModuleType) -> None:
+    """Set the contract's names the module leaves out from its ``RULES`` (if it has them)."""
+    rules = getattr(module, "RULES", None)
+    for name, field in _FROM_RULES.items():
+        if not hasattr(module, name) and hasattr(rules, field):
+            setattr(module, name, getattr(rules, field))
 
 
 def _check_contract(module: ModuleType, assignment_id: str) -> None:

@@ -39,15 +39,11 @@ from coursekit.verdicts.checks import (
     GradingFailure,
     Student,
     StudentError,
-    cases_check,
     derive_seed,
-    seed_of,
+    part_checks,
 )
 from fromscratch.rules import CH01 as RULES
 
-ASSIGNMENT_ID = RULES.assignment_id
-FUNCTIONS = RULES.functions
-FORBIDDEN = RULES.forbidden
 SHORTCUT_HINTS = {
     "strides": "compute the header from the integers you are given (products of sizes, a swap,"
     " start·stride), without building a tensor to read its .stride() or .storage_offset()",
@@ -497,23 +493,7 @@ def cases_for(seed: int, grade_id: str) -> list[Case]:
     ]
 
 
-def _part(grade_id: str):
-    run = RUNNERS[grade_id]
-
-    def cases(student: Student):
-        return [
-            lambda case=case: run(student, case) for case in cases_for(seed_of(student), grade_id)
-        ]
-
-    return cases
-
-
-CHECKS = [
-    cases_check(
-        gid, POINTS[gid], DESCRIPTIONS[gid], _part(gid), partial=RULES.partial_credit_per_case
-    )
-    for gid in PARTS
-]
+CHECKS = part_checks(RULES, PARTS, POINTS, DESCRIPTIONS, cases_for, RUNNERS)
 
 
 def hidden_values(seed: int) -> list[str]:

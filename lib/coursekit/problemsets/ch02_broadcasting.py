@@ -44,15 +44,11 @@ from coursekit.verdicts.checks import (
     GradingFailure,
     Student,
     StudentError,
-    cases_check,
     derive_seed,
-    seed_of,
+    part_checks,
 )
 from fromscratch.rules import CH02 as RULES
 
-ASSIGNMENT_ID = RULES.assignment_id
-FUNCTIONS = RULES.functions
-FORBIDDEN = RULES.forbidden
 TOL = {torch.float32: RULES.tolerances["float32"], torch.float64: RULES.tolerances["float64"]}
 SHORTCUT_HINTS = {
     "expand": "apply the rule yourself (shapes by hand, the view with as_strided and stride 0,"
@@ -612,23 +608,7 @@ def _runner(grade_id: str):
     return _run_dist
 
 
-def _part(grade_id: str):
-    run = _runner(grade_id)
-
-    def cases(student: Student):
-        return [
-            lambda case=case: run(student, case) for case in cases_for(seed_of(student), grade_id)
-        ]
-
-    return cases
-
-
-CHECKS = [
-    cases_check(
-        gid, POINTS[gid], DESCRIPTIONS[gid], _part(gid), partial=RULES.partial_credit_per_case
-    )
-    for gid in PARTS
-]
+CHECKS = part_checks(RULES, PARTS, POINTS, DESCRIPTIONS, cases_for, _runner)
 
 
 def hidden_values(seed: int) -> list[str]:

@@ -51,15 +51,11 @@ from coursekit.verdicts.checks import (
     GradingFailure,
     Student,
     StudentError,
-    cases_check,
     derive_seed,
-    seed_of,
+    part_checks,
 )
 from fromscratch.rules import CH03 as RULES
 
-ASSIGNMENT_ID = RULES.assignment_id
-FUNCTIONS = RULES.functions
-FORBIDDEN = RULES.forbidden
 BOUND_FACTOR = Fraction(RULES.tolerances["bound_factor"])
 UNIT_ROUNDOFF = {torch.float32: Fraction(1, 2**24), torch.float64: Fraction(1, 2**53)}
 SHORTCUT_HINTS = {
@@ -341,24 +337,12 @@ def cases_for(seed: int, grade_id: str) -> list[Case]:
     ]
 
 
-def _part(grade_id: str):
+def _runner(grade_id: str):
     function = PARTS[grade_id][0]
-
-    def cases(student: Student):
-        return [
-            lambda case=case: _run(student, function, case)
-            for case in cases_for(seed_of(student), grade_id)
-        ]
-
-    return cases
+    return lambda student, case: _run(student, function, case)
 
 
-CHECKS = [
-    cases_check(
-        gid, POINTS[gid], DESCRIPTIONS[gid], _part(gid), partial=RULES.partial_credit_per_case
-    )
-    for gid in PARTS
-]
+CHECKS = part_checks(RULES, PARTS, POINTS, DESCRIPTIONS, cases_for, _runner)
 
 
 def hidden_values(seed: int) -> list[str]:

@@ -53,9 +53,6 @@ from coursekit.verdicts.checks import (
 )
 from fromscratch.rules import CH05 as RULES
 
-ASSIGNMENT_ID = RULES.assignment_id
-FUNCTIONS = RULES.functions
-FORBIDDEN = RULES.forbidden
 TOL = {torch.float32: RULES.tolerances["float32"], torch.float64: RULES.tolerances["float64"]}
 SHORTCUT_HINTS = {
     "autograd": "derive the gradient with the chain rule and write it with tensor operations"

@@ -53,15 +53,11 @@ from coursekit.verdicts.checks import (
     GradingFailure,
     Student,
     StudentError,
-    cases_check,
     derive_seed,
-    seed_of,
+    part_checks,
 )
 from fromscratch.rules import CH07 as RULES
 
-ASSIGNMENT_ID = RULES.assignment_id
-FUNCTIONS = RULES.functions
-FORBIDDEN = RULES.forbidden
 TOL = {torch.float32: RULES.tolerances["float32"], torch.float64: RULES.tolerances["float64"]}
 SHORTCUT_HINTS = {
     "reference": "build it yourself from torch.nn pieces (nn.Module, nn.Linear, nn.ModuleList)",
@@ -629,12 +625,14 @@ def _run_clone_buffers(student: Student, seed: int) -> None:
 # ----------------------------------------------------------------------------- parts
 
 
-def _cases(grade_id: str, n: int, run):
-    def cases(student: Student):
-        seed = seed_of(student)
-        return [lambda i=i: run(student, derive_seed(seed, f"{grade_id}/{i}"), i) for i in range(n)]
+def cases_for(seed: int, grade_id: str) -> list[tuple[int, int]]:
+    """The hidden cases of one part for the submission's ``seed``: (case seed, case index)."""
+    return [(derive_seed(seed, f"{grade_id}/{i}"), i) for i in range(PARTS[grade_id][0])]
 
-    return cases
+
+def _runner(grade_id: str):
+    run = PARTS[grade_id][1]
+    return lambda student, case: run(student, *case)
 
 
 def _forward_run(student: Student, case_seed: int, i: int) -> None:
@@ -676,16 +674,7 @@ POINTS = {
     "clone_via_state_dict_buffers": 1,
 }
 
-CHECKS = [
-    cases_check(
-        gid,
-        POINTS[gid],
-        DESCRIPTIONS[gid],
-        _cases(gid, *PARTS[gid]),
-        partial=RULES.partial_credit_per_case,
-    )  # fmt: skip
-    for gid in PARTS
-]
+CHECKS = part_checks(RULES, PARTS, POINTS, DESCRIPTIONS, cases_for, _runner)
 
 
 def hidden_values(seed: int) -> list[str]:

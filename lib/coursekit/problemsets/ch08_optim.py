@@ -46,13 +46,10 @@ from coursekit.verdicts.checks import (
     StudentError,
     cases_check,
     derive_seed,
-    seed_of,
+    seeded_cases,
 )
 from fromscratch.rules import CH08 as RULES
 
-ASSIGNMENT_ID = RULES.assignment_id
-FUNCTIONS = RULES.functions
-FORBIDDEN = RULES.forbidden
 STEP_TOL = RULES.tolerances["step"]
 LOSS_EXCESS = RULES.tolerances["loss_excess"]
 SHORTCUT_HINTS = {
@@ -420,38 +417,31 @@ def _pct(fraction: float) -> str:
 # ----------------------------------------------------------------------------- parts
 
 
-def _part(make_cases, run):
-    def cases(student: Student):
-        return [lambda case=case: run(student, case) for case in make_cases(seed_of(student))]
-
-    return cases
-
-
 PARTS = {
     "sgd_momentum_step_heavy_ball": (
         2,
         "sgd_momentum_step, heavy ball: equal to torch.optim.SGD",
-        _part(lambda seed: sgd_cases(seed, nesterov=False), _run_sgd),
+        seeded_cases(lambda seed: sgd_cases(seed, nesterov=False), _run_sgd),
     ),
     "sgd_momentum_step_nesterov": (
         1,
         "sgd_momentum_step with nesterov=True: equal to torch.optim.SGD",
-        _part(lambda seed: sgd_cases(seed, nesterov=True), _run_sgd),
+        seeded_cases(lambda seed: sgd_cases(seed, nesterov=True), _run_sgd),
     ),
     "adam_step_first_steps": (
         2,
         "adam_step, steps 1-4 from zero moments: equal to torch.optim.Adam",
-        _part(lambda seed: adam_cases(seed, "first"), _run_adam),
+        seeded_cases(lambda seed: adam_cases(seed, "first"), _run_adam),
     ),
     "adam_step_later_step": (
         2,
         "adam_step at a later step, ε comparable to √v̂: equal to torch.optim.Adam",
-        _part(lambda seed: adam_cases(seed, "later"), _run_adam),
+        seeded_cases(lambda seed: adam_cases(seed, "later"), _run_adam),
     ),
     "training_loop_regression": (
         3,
         "training_loop reaches the least-squares loss within 1 %",
-        _part(lambda seed: [regression(seed, i) for i in range(2)], _run_training),
+        seeded_cases(lambda seed: [regression(seed, i) for i in range(2)], _run_training),
     ),
 }
 

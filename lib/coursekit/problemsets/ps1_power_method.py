@@ -55,15 +55,11 @@ from coursekit.verdicts.checks import (
     GradingFailure,
     Student,
     StudentError,
-    cases_check,
     derive_seed,
-    seed_of,
+    part_checks,
 )
 from fromscratch.rules import PS1 as RULES
 
-ASSIGNMENT_ID = RULES.assignment_id
-FUNCTIONS = RULES.functions
-FORBIDDEN = RULES.forbidden
 RTOL = {torch.float32: RULES.tolerances["float32"], torch.float64: RULES.tolerances["float64"]}
 SHORTCUT_HINTS = {
     "spectral": "find λ₁ with the power method only (matrix–vector products and vector norms)",
@@ -298,16 +294,6 @@ def cases_for(seed: int, grade_id: str) -> list[Case]:
     ]
 
 
-def _part(grade_id: str):
-    def cases(student: Student):
-        return [
-            lambda case=case: _run_case(student, case)
-            for case in cases_for(seed_of(student), grade_id)
-        ]
-
-    return cases
-
-
 DESCRIPTIONS = {
     "power_method_diagonal": "power_method on diagonal matrices",
     "power_method_float64": "power_method on float64 matrices with a known spectrum",
@@ -326,12 +312,7 @@ POINTS = {
     "power_method_tiny_scale": 1,
 }
 
-CHECKS = [
-    cases_check(
-        gid, POINTS[gid], DESCRIPTIONS[gid], _part(gid), partial=RULES.partial_credit_per_case
-    )
-    for gid in PARTS
-]
+CHECKS = part_checks(RULES, PARTS, POINTS, DESCRIPTIONS, cases_for, lambda _: _run_case)
 
 
 def hidden_values(seed: int) -> list[str]:

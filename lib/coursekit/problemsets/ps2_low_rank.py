@@ -49,15 +49,12 @@ from coursekit.verdicts.checks import (
     StudentError,
     cases_check,
     derive_seed,
-    seed_of,
+    seeded_cases,
 )
 from fromscratch.rules import PS2 as RULES
 
-ASSIGNMENT_ID = RULES.assignment_id
-FUNCTIONS = RULES.functions
-# The SVD is the intended route here, so no linear-algebra routine is forbidden; only the
-# course's own packages would be a shortcut.
-FORBIDDEN = RULES.forbidden
+# FORBIDDEN (from RULES): the SVD is the intended route here, so no linear-algebra routine is
+# forbidden; only the course's own packages would be a shortcut.
 SHORTCUT_HINTS = {
     "reference": "write the truncated SVD yourself with torch.linalg.svd (the course's own"
     " packages are not part of the exercise)",
@@ -429,21 +426,13 @@ def _edge_hint(case: Case) -> str:
 
 
 def _cases(kind: str, run_case):
-    def cases(student):
-        return [
-            lambda case=case: run_case(student, case) for case in cases_for(seed_of(student), kind)
-        ]
-
-    return cases
+    return seeded_cases(lambda seed: cases_for(seed, kind), run_case)
 
 
 def _all_sizes(run_case):
-    def cases(student):
-        seed = seed_of(student)
-        both = (*cases_for(seed, "square"), *cases_for(seed, "rect"))
-        return [lambda case=case: run_case(student, case) for case in both]
-
-    return cases
+    return seeded_cases(
+        lambda seed: (*cases_for(seed, "square"), *cases_for(seed, "rect")), run_case
+    )
 
 
 PARTIAL = RULES.partial_credit_per_case

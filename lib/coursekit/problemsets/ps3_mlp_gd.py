@@ -63,9 +63,6 @@ from coursekit.verdicts.checks import (
 )
 from fromscratch.rules import PS3 as RULES
 
-ASSIGNMENT_ID = RULES.assignment_id
-FUNCTIONS = RULES.functions
-FORBIDDEN = RULES.forbidden
 SHORTCUT_HINTS = {
     "autograd": "derive dW1, db1, dW2 and db2 by hand with the chain rule (section 3 of the"
     " notebook); autograd belongs in train only",

@@ -25,7 +25,14 @@ the student id and a hash of the code graded, recorded in the gradebook) seeds t
 same submission reproduces the same inputs and score.
 
 A part with several cases (``cases_check``) reports "k of n cases passed" with the first failing
-case's message, and earns k/n of its points when partial credit per case is on.
+case's message, and earns k/n of its points when partial credit per case is on. A set whose parts
+all draw their cases from the seed builds its checks in one call::
+
+    CHECKS = part_checks(RULES, PARTS, POINTS, DESCRIPTIONS, cases_for, runner)
+
+with ``cases_for(seed, grade_id)`` the hidden cases of a part and ``runner(grade_id)`` the
+function ``run(student, case)`` that decides one of them (``seeded_cases`` is the same for one
+part).
 
 Taught in: the problem sets (the Exercises part of the book).
 """
@@ -33,7 +40,7 @@ Taught in: the problem sets (the Exercises part of the book).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,7 +53,9 @@ __all__ = [
     "Verdict",
     "cases_check",
     "derive_seed",
+    "part_checks",
     "seed_of",
+    "seeded_cases",
 ]
 
 
@@ -258,3 +267,50 @@ def cases_check(
         raise type(first)(f"{prefix}{first.message}", score_fraction=min(fraction, 0.999999))
 
     return Check(grade_id, points, description, run)
+
+
+def seeded_cases(
+    make_cases: Callable[[int], Iterable[Any]], run: Callable[[Student, Any], None]
+) -> Callable[[Student], list[Callable[[], None]]]:
+    """The ``cases`` argument of ``cases_check`` for a part whose cases are drawn from the seed:
+    one case per item of ``make_cases(seed_of(student))``, deciding it by ``run(student, item)``.
+    """
+
+    def cases(student: Student) -> list[Callable[[], None]]:
+        return [lambda case=case: run(student, case) for case in make_cases(seed_of(student))]
+
+    return cases
+
+
+def part_checks(
+    rules: Any,
+    parts: Iterable[str],
+    points: Mapping[str, float],
+    descriptions: Mapping[str, str],
+    cases_for: Callable[[int, str], Iterable[Any]],
+    runner: Callable[[str], Callable[[Student, Any], None]] | Mapping[str, Callable[..., None]],
+) -> list[Check]:
+    """One ``cases_check`` per grade id of ``parts``, in that order (the notebook's).
+
+    Args:
+        rules: The set's public rules (``fromscratch.rules.SetRules``); its
+            ``partial_credit_per_case`` decides partial credit.
+        parts: The grade ids, e.g. a set's ``PARTS`` dict.
+        points, descriptions: Grade id -> the part's points, and its student-facing summary.
+        cases_for: ``cases_for(seed, grade_id)``, the hidden cases of a part for a submission.
+        runner: Grade id -> ``run(student, case)``, which raises ``GradingFailure`` when the case
+            fails (a function of the grade id, or a mapping).
+    """
+    run_of = runner.__getitem__ if isinstance(runner, Mapping) else runner
+    return [
+        cases_check(
+            grade_id,
+            points[grade_id],
+            descriptions[grade_id],
+            seeded_cases(
+                lambda seed, grade_id=grade_id: cases_for(seed, grade_id), run_of(grade_id)
+            ),
+            partial=rules.partial_credit_per_case,
+        )
+        for grade_id in parts
+    ]
