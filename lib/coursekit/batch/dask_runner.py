@@ -15,6 +15,18 @@ What the Dask workers need:
     and send the rows back. Only the machine running ``course grade`` opens the course
     gradebook, SQLite or PostgreSQL (``c.CourseDirectory.db_url`` in nbgrader_config.py).
   * to run as root if the kernels should drop to a sandbox user (see ``limited_kernel``).
+
+A lost worker (its machine or process killed) costs a retry, never a grade: the scheduler gives
+its tasks to another worker, and
+  * every attempt grades in a scratch folder of its own (``<work>/dask/<student>/<host>-<pid>-
+    <random>/``), so a half-done attempt (its private gradebook copy half written, its kernel
+    still starting) shares nothing with the retry;
+  * the grading process dies with the Dask worker that started it (``pool.die_with_parent``), and
+    its kernels with it (``coursekit.jail.lifeline``), so a lost attempt stops grading at once;
+  * only the task's return value reaches the gradebook, through the one writer here: Dask
+    delivers one result per task, so each student is merged once;
+  * a result is released as soon as it is merged, so a worker lost later (holding it in memory)
+    does not make the scheduler grade that student again.
 """
 
 from __future__ import annotations
@@ -22,10 +34,12 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -44,14 +58,21 @@ def grade_in_subprocess(setup: dict, task: dict, budget: float) -> dict:
         return failed_result(Task(**task), reason[:300], time.monotonic() - start).to_dict()
 
 
+def attempt_folder(student_work: str) -> Path:
+    """A scratch folder for this attempt alone (a retry elsewhere gets another one)."""
+    return Path(student_work) / f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
 def _grade_in_subprocess(setup: dict, task: dict, budget: float, start: float) -> dict:
-    work = Path(setup["work"])
+    work = attempt_folder(setup["work"])
     work.parent.mkdir(parents=True, exist_ok=True)
+    setup = {**setup, "work": str(work)}
     with tempfile.TemporaryDirectory(prefix="coursekit-dask-") as tmp:
         paths = [Path(tmp) / name for name in ("setup.json", "task.json", "result.json")]
         paths[0].write_text(json.dumps(setup))
         paths[1].write_text(json.dumps(task))
-        command = [sys.executable, "-m", "coursekit.batch.worker", *map(str, paths)]
+        parent = str(os.getpid())
+        command = [sys.executable, "-m", "coursekit.batch.dask_runner", parent, *map(str, paths)]
         with open(work.with_suffix(".log"), "ab") as log:
             proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
             try:
@@ -98,15 +119,31 @@ def run_dask(
                 retries=1,
             )
             futures[future] = task
-        for future in as_completed(futures):
-            task = futures[future]
+        for future in as_completed(list(futures)):
+            task = futures.pop(future)  # the last reference: Dask may forget the result now
             try:
                 result = Result(**future.result())
             except Exception as error:  # noqa: BLE001 - a lost worker must not stop the batch
                 reason = f"the Dask task failed: {type(error).__name__}: {error}"
                 result = failed_result(task, reason[:300], 0.0)
+            del future
             on_result(result)
     finally:
         for future in futures:
             future.cancel()
         client.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m coursekit.batch.dask_runner PARENT SETUP TASK OUT``: grade one student, as
+    ``coursekit.batch.worker`` does, in a process that dies with the Dask worker ``PARENT``."""
+    from coursekit.batch import worker
+    from coursekit.batch.pool import die_with_parent
+
+    parent, *paths = argv if argv is not None else sys.argv[1:]
+    die_with_parent(int(parent))
+    return worker.main(paths)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

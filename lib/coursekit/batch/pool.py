@@ -36,12 +36,18 @@ from coursekit.batch.worker import Grader, Result, Setup, Task, failed_result
 PR_SET_PDEATHSIG = 1
 
 
+def die_with_parent(parent: int) -> None:
+    """Be killed (SIGKILL) when the process ``parent`` that started this one dies, however it
+    dies; exit at once if it already has (it died before the signal was armed)."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def _serve(conn, setup: dict, log_path: str, parent: int) -> None:  # noqa: ANN001 - in the worker
     """The worker's main loop: grade what the parent sends until it sends None."""
     os.setsid()
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        os._exit(1)
+    die_with_parent(parent)
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
@@ -207,4 +213,4 @@ def _died(slot: Slot, pending: deque, on_result: Callable[[Result], None]) -> No
     on_result(failed_result(task, reason, spent, final=False))
 
 
-__all__ = ["kill_tree", "run_local", "stop_leftovers"]
+__all__ = ["die_with_parent", "kill_tree", "run_local", "stop_leftovers"]
