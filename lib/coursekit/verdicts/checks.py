@@ -50,6 +50,7 @@ __all__ = [
     "ShortcutError",
     "Student",
     "StudentError",
+    "StudentTimeout",
     "Verdict",
     "cases_check",
     "derive_seed",
@@ -85,6 +86,12 @@ class StudentError(GradingFailure):
 
     The message is ready to show: "power_method raised ValueError: ...",
     "power_method did not return within 10 s", "power_method is not defined".
+    """
+
+
+class StudentTimeout(StudentError):
+    """The student's code did not finish in time ("power_method did not return within 10 s"),
+    or was not run because the submission's time ran out; the message says which, and what to do.
     """
 
 
@@ -253,7 +260,10 @@ def cases_check(
                 case()
             except GradingFailure as failure:
                 failures.append(failure)
-                if isinstance(failure, StudentError) and "did not return within" in str(failure):
+                timed_out = isinstance(failure, StudentTimeout)
+                if timed_out or (
+                    isinstance(failure, StudentError) and "did not return within" in str(failure)
+                ):
                     failures += [failure] * (n - index - 1)  # do not wait again for each case
                     break
         if not failures:

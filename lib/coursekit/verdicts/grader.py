@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import logging
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from types import ModuleType
 
 from coursekit.verdicts.checks import Check, GradingFailure, ShortcutError, Verdict
@@ -92,17 +92,34 @@ def student_cells(
     return out
 
 
-def grade_cells(cells: Sequence[str], problemset: ModuleType, seed: int = 0) -> list[Verdict]:
+def grade_cells(
+    cells: Sequence[str],
+    problemset: ModuleType,
+    seed: int = 0,
+    limit: float | None = None,
+    events: list[dict] | None = None,
+    kernel_timeouts: Container[str] = (),
+) -> list[Verdict]:
     """Run every check of ``problemset`` against the student's cells; one verdict per check.
 
-    ``seed`` seeds the hidden inputs (``checks.Student.seed``; see ``verdicts.seeds``)."""
+    ``seed`` seeds the hidden inputs (``checks.Student.seed``; see ``verdicts.seeds``).
+    ``limit`` is the course's time limit per cell (``SandboxStudent``: code that does not finish
+    costs it once; ``kernel_timeouts``: sources of the cells the kernel timed out on);
+    ``events``, if given, receives the sandbox's waits on student code."""
     report = analyze(cells, problemset.FUNCTIONS)
     checks = problemset.CHECKS
     verdicts = []
-    with SandboxStudent(cells, problemset, report) as student:
+    student = SandboxStudent(
+        cells, problemset, report, limit=limit, kernel_timeouts=kernel_timeouts
+    )
+    with student:
         student.seed = seed
-        for check in checks:
-            verdicts.append(_run_check(check, student))
+        try:
+            for check in checks:
+                verdicts.append(_run_check(check, student))
+        finally:
+            if events is not None:
+                events += student.events
     return verdicts
 
 

@@ -13,6 +13,9 @@ exact lists ``nbgrader_config.py`` installs. Compared with nbgrader 0.9.6's defa
   it got, and the verdicts below do not depend on them anyway.
 - ``StartVerdicts`` (first) starts grading the notebook out of process in a background thread
   (``coursekit.verdicts.grader``), so the sandbox runs while the kernel executes the notebook.
+  The sandbox keeps the kernel's time limit (``Execute.timeout``, which ``course grade
+  --timeout`` sets): code that does not finish costs it once. ``SafeExecute`` tells the sandbox
+  which cell the kernel timed out on.
 - ``TrustedVerdicts`` (after ``LimitOutput``, before ``SaveAutoGrades``): collects the verdicts
   and REPLACES the outputs of every graded test cell
   with the verdict: a short stdout line when passed, one error output carrying only the message
@@ -157,6 +160,9 @@ class SafeExecute(Execute):
         super().on_cell_executed(**kwargs)
         content = kwargs["execute_reply"]["content"]
         if content.get("status") == "error" and content.get("ename") == "CellTimeoutError":
+            job = (getattr(self, "resources", None) or {}).get(_KEY)
+            if job is not None:  # the sandbox need not wait on this cell again
+                job["kernel_timeouts"].add(_cell_source(kwargs["cell"]))
             # a cell that timed out usually means a broken kernel (e.g. patched builtins):
             # waiting `timeout` seconds for every later cell would only slow grading down
             raise TimeoutError("a cell did not finish within the time limit")
@@ -199,7 +205,40 @@ class SafeExecute(Execute):
 _KEY = "coursekit_verdicts"  # resources key: the grading job started by StartVerdicts
 
 
-def _start_job(nb: NotebookNode, resources: ResourcesDict, log) -> dict | None:
+def execute_limit(config) -> float | None:  # noqa: ANN001  (a traitlets Config)
+    """The kernel's time limit per cell: ``SafeExecute.timeout`` or ``Execute.timeout`` from the
+    config (``course grade --timeout`` sets the latter), else nbgrader's default; ``None`` if it
+    is configured off."""
+    for section in ("SafeExecute", "Execute"):
+        if section in config and "timeout" in config[section]:
+            value = config[section]["timeout"]
+            if value is None or (isinstance(value, int) and value <= 0):
+                return None  # nbclient: no limit
+            return float(value)
+    return float(Execute.timeout.default_value)
+
+
+def _cell_source(cell: NotebookNode) -> str:
+    """A code cell's source as ``student_cells`` hands it to the sandbox."""
+    from coursekit.verdicts.grader import neutralise_ipython
+
+    source = cell.get("source", "")
+    return neutralise_ipython("".join(source) if isinstance(source, list) else source)
+
+
+def _kernel_timeouts(nb: NotebookNode) -> set[str]:
+    """Sources of the code cells whose outputs show that the kernel timed out on them."""
+    return {
+        _cell_source(cell)
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", []))
+    }
+
+
+def _start_job(
+    nb: NotebookNode, resources: ResourcesDict, log, limit: float | None, kernel_timeouts: set
+) -> dict | None:
     """Extract the student's cells and start grading them in a background thread."""
     from coursekit.problemsets import load
     from coursekit.verdicts.grader import grade_cells, student_cells
@@ -217,10 +256,12 @@ def _start_job(nb: NotebookNode, resources: ResourcesDict, log) -> dict | None:
     graded_ids = set(grades)
     cells = student_cells(nb.cells, locked_ids, locked_sources, problemset.FUNCTIONS, graded_ids)
     seed = _seed(cells, resources, log)
+    events: list[dict] = []
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coursekit-grader")
-    future = pool.submit(grade_cells, cells, problemset, seed)
+    future = pool.submit(grade_cells, cells, problemset, seed, limit, events, kernel_timeouts)
     pool.shutdown(wait=False)
-    return {"future": future, "sources": sources, "grades": grades, "id": assignment_id}
+    return {"future": future, "sources": sources, "grades": grades, "id": assignment_id,
+            "events": events, "kernel_timeouts": kernel_timeouts, "limit": limit}  # fmt: skip
 
 
 def _seed(cells: list[str], resources: ResourcesDict, log) -> int:
@@ -247,7 +288,7 @@ class StartVerdicts(NbGraderPreprocessor):
     """
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
-        resources[_KEY] = _start_job(nb, resources, self.log)
+        resources[_KEY] = _start_job(nb, resources, self.log, execute_limit(self.config), set())
         return nb, resources
 
 
@@ -264,12 +305,15 @@ class TrustedVerdicts(NbGraderPreprocessor):
     ).tag(config=True)
 
     def preprocess(self, nb: NotebookNode, resources: ResourcesDict):
-        job = (
-            resources.pop(_KEY, None) if _KEY in resources else _start_job(nb, resources, self.log)
-        )
+        if _KEY in resources:
+            job = resources.pop(_KEY, None)
+        else:  # not started before execution: the outputs show where the kernel timed out
+            limit = execute_limit(self.config)
+            job = _start_job(nb, resources, self.log, limit, _kernel_timeouts(nb))
         if job is None:
             return nb, resources
         verdicts = job["future"].result()
+        self._log_waits(job)
         by_id = {v.grade_id: v for v in verdicts}
         present = set()
         for cell in nb.cells:
@@ -285,6 +329,31 @@ class TrustedVerdicts(NbGraderPreprocessor):
         total = sum(v.points for v in verdicts)
         self.log.info("Trusted verdicts for %s: %g / %g", job["id"], score, total)
         return nb, resources
+
+    def _log_waits(self, job: dict) -> None:
+        """One log line per wait on student code that timed out or was skipped, and a count."""
+        events = job["events"]
+        for event in events:
+            if event["op"] == "skip" or event.get("outcome") == "timeout":
+                where = (
+                    f"cell {event['cell'] + 1} statement {event['stmt']}"
+                    if "cell" in event
+                    else f"call of {event['function']}"
+                )
+                what = f"skipped: {event['reason']}" if event["op"] == "skip" else "timed out"
+                waited = f" after {event['timeout']:.1f} s" if "timeout" in event else ""
+                self.log.info("Sandbox: %s %s%s", where, what, waited)
+            elif event["op"] == "kernel_timeout":
+                self.log.info("Sandbox: the kernel timed out on cell %d", event["cell"] + 1)
+        waits = [e for e in events if e["op"] in ("exec", "call")]
+        self.log.info(
+            "Sandbox waits on student code for %s: %d (%d timed out, %d skipped; limit %s s)",
+            job["id"],
+            len(waits),
+            sum(e.get("outcome") == "timeout" for e in waits),
+            sum(e["op"] == "skip" for e in events),
+            "none" if job["limit"] is None else f"{job['limit']:g}",
+        )
 
     def _outputs(self, verdict) -> list:
         note = []

@@ -32,7 +32,7 @@ import tempfile
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +40,7 @@ from types import ModuleType
 from typing import Any
 
 from coursekit import jail
-from coursekit.verdicts.checks import ShortcutError, StudentError
+from coursekit.verdicts.checks import ShortcutError, StudentError, StudentTimeout
 from coursekit.verdicts.shortcuts import ALWAYS, FAMILIES
 from coursekit.verdicts.static import StaticReport
 
@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 MAX_REPLY = 64 * 1024**2
+AFTER_TIMEOUT = 4.0  # seconds the rest of a submission may still take once its code timed out
 ZYGOTE_PIDS = 128  # the zygote's cgroup: it and its children (single-threaded under seccomp)
 ZYGOTE_MEMORY = 4 * 1024**3  # each child also has RLIMIT_AS 3 GiB
 
@@ -528,11 +529,30 @@ class SandboxStudent:
     what is left of the cell's ``cell_timeout`` (or kills the process) is skipped from then on,
     and the cell's definitions after it still run.
 
+    With ``limit`` (the course's time limit per cell, nbgrader's ``Execute.timeout``, which
+    ``course grade --timeout`` sets), a submission's code that does not finish costs that limit
+    once: each cell and each call waits at most ``limit``; a function that timed out is not called
+    again; and from the first time-out on, the submission's code has ``after_timeout`` seconds
+    left in all (the restarts in between are not counted), for the other parts. A statement or
+    call that this budget cuts short, or finds spent, is not graded, and its reason says that the
+    submission's time ran out and what used it; a statement that finished in an earlier start
+    still gets the time it took (twice, plus a second). ``kernel_timeouts`` holds the sources of
+    cells on which nbgrader's kernel timed out (filled in while grading, as the kernel runs next
+    to the sandbox): the kernel has shown that such a cell does not finish, so if the sandbox
+    comes to it without having run it to the end before, the budget starts there. ``events``
+    lists every wait on student code and how it ended (``op`` "exec" or "call", ``outcome``
+    "ok", "error", "timeout", ...), every one that was skipped (``op`` "skip"), and the kernel's
+    time-out (``op`` "kernel_timeout").
+
     Args:
         cells: The student's code cells, in notebook order (magics already neutralised).
         problemset: The problem-set module (for ``FORBIDDEN``).
         report: Static analysis of ``cells`` (``static.analyze``).
-        cell_timeout: Seconds allowed per cell.
+        cell_timeout: Seconds allowed per cell (without ``limit``).
+        limit: The course's time limit in seconds; ``None`` keeps ``cell_timeout`` and each
+            call's own timeout, with no budget.
+        after_timeout: Seconds the submission still has after its first time-out (with ``limit``).
+        kernel_timeouts: Sources of the cells the kernel timed out on (with ``limit``).
     """
 
     def __init__(
@@ -541,12 +561,27 @@ class SandboxStudent:
         problemset: ModuleType,
         report: StaticReport,
         cell_timeout: float = 30.0,
+        limit: float | None = None,
+        after_timeout: float = AFTER_TIMEOUT,
+        kernel_timeouts: Container[str] = (),
     ) -> None:
+        if limit is not None and not limit > 0:
+            raise ValueError(f"limit must be a positive number of seconds, got {limit!r}")
         self.cells = list(cells)
         self.statements = [_statements(source) for source in self.cells]
         self.problemset = problemset
         self.report = report
-        self.cell_timeout = cell_timeout
+        self.limit = limit
+        self.cell_timeout = cell_timeout if limit is None else limit
+        self.after_timeout = after_timeout
+        self.kernel_timeouts = kernel_timeouts
+        self._needs: dict[tuple[int, int | None], float] = {}  # statements that finished: seconds
+        self.events: list[dict] = []  # every wait on student code, and every one skipped
+        self._left: float | None = None  # the submission's seconds, from its first time-out on
+        self._forgiven = False  # the sandbox's own first time-out: the limit, spent once
+        self._ran: set[int] = set()  # cells run to their end (or their error) at least once
+        self._spent = ""  # what timed out first: "cell 3 (line 5)" or "power_method"
+        self._hung: dict[str, str] = {}  # functions that timed out -> why they are not called
         self.seed = 0
         self.starts = 0
         self._sandbox: Sandbox | None = None
@@ -581,6 +616,7 @@ class SandboxStudent:
         """Run a cell statement by statement; stop at its first error, as a kernel does."""
         deadline = time.monotonic() + self.cell_timeout
         slow = any(key[0] == index for key in self._skip)
+        self._kernel_news(index)
         for statement in self.statements[index]:
             key = (index, statement.index)
             if key in self._skip:
@@ -588,37 +624,108 @@ class SandboxStudent:
             if slow and not statement.definition:
                 continue  # after a statement that hung: keep the definitions only
             remaining = max(deadline - time.monotonic(), 1.0)
-            if not self._run_statement(sandbox, index, statement, remaining):
-                return
+            left = self._time_left()
+            if left is not None and left < remaining:
+                # a def, class or import cannot loop; a statement that finished before, will
+                need = 1.0 if statement.definition else self._needs.get(key, 0.0)
+                if max(left, need) <= 0:
+                    self._skip[key] = self._ran_out(f"cell {index + 1} (line {statement.line})")
+                    self.events.append({"op": "skip", "cell": index, "stmt": statement.index,
+                                        "reason": self._skip[key]})  # fmt: skip
+                    continue
+                remaining, cut = min(remaining, max(left, need)), True
+            else:
+                cut = False
+            if not self._run_statement(sandbox, index, statement, remaining, cut):
+                break
+        self._ran.add(index)
 
     def _run_statement(
-        self, sandbox: Sandbox, index: int, statement: _Statement, timeout: float
+        self, sandbox: Sandbox, index: int, statement: _Statement, timeout: float, cut: bool
     ) -> bool:
-        """Run one statement; False if the cell stops here (an error)."""
+        """Run one statement; False if the cell stops here (an error). ``cut``: ``timeout`` is
+        what is left of the submission's time."""
         label = f"cell {index + 1}"
         request = {"op": "exec", "index": index, "source": self.cells[index],
                    "filename": f"<{label}>", "stmt": statement.index}  # fmt: skip
         where = f" (line {statement.line} was still running)" if statement.index is not None else ""
         kept = "; the definitions in it were kept" if len(self.statements[index]) > 1 else ""
         key = (index, statement.index)
+        event = {"op": "exec", "cell": index, "stmt": statement.index, "timeout": timeout}
+        self.events.append(event)
+        start, counted = time.monotonic(), self._left is not None
         try:
             reply = sandbox.request(request, timeout=timeout)
         except SandboxTimeout:
-            self._skip[key] = f"{label} did not finish within {self.cell_timeout:g} s{where}{kept}"
+            event["outcome"] = "timeout"
+            self._spend(start, counted, timed_out=True)
+            if cut:
+                self._skip[key] = self._ran_out(f"cell {index + 1} (line {statement.line})")
+            else:
+                self._skip[key] = (
+                    f"{label} did not finish within {self.cell_timeout:g} s{where}{kept}"
+                )
+                self._timed_out(f"cell {index + 1} (line {statement.line})")
             raise _CellKilled from None
         except SandboxCrashed:
+            event["outcome"] = "crashed"
+            self._spend(start, counted)
             self._skip[key] = f"{label} stopped the grading process{where}{kept}"
             raise _CellKilled from None
+        self._spend(start, counted)
         if reply.get("tampered"):
+            event["outcome"] = "tampered"
             text = student_text(str(reply["tampered"]))
             self._skip[key] = f"{label} {text}; the grader skipped that statement"
             raise _CellKilled
         if "error" in reply:
+            event["outcome"] = "error"
             err = reply["error"]
             text = f"{label} raised {student_text(err['type'], 60)}: {student_text(err['message'])}"
             self._cell_errors[index] = text.rstrip(": ")
             return False
+        event["outcome"] = "ok"
+        self._needs[key] = 1.0 + 2 * (time.monotonic() - start)
         return True
+
+    # -- the submission's time -------------------------------------------------------------
+    def _time_left(self) -> float | None:
+        """The submission's seconds left; None while nothing has timed out."""
+        return self._left
+
+    def _spend(self, start: float, counted: bool, timed_out: bool = False) -> None:
+        """A wait on student code that began at ``start`` is over: take it off the submission's
+        time if that was already running (the restarts between waits are the grader's time).
+        The sandbox's first time-out is never taken off: it is the limit, spent once (when the
+        kernel's time-out started the budget, the same loop has already cost the limit there)."""
+        if timed_out and not self._forgiven:
+            self._forgiven = True
+            return
+        if counted and self._left is not None:
+            self._left -= time.monotonic() - start
+
+    def _kernel_news(self, index: int) -> None:
+        """Before cell ``index`` runs: if the kernel timed out on it, and the sandbox has never
+        run it to the end (else the kernel was slow, not the cell), the budget starts now."""
+        if self.limit is None or self._left is not None or index in self._ran:
+            return
+        if self.cells[index].strip() and self.cells[index] in self.kernel_timeouts:
+            self.events.append({"op": "kernel_timeout", "cell": index})
+            self._timed_out(f"cell {index + 1} (in the notebook's kernel)")
+
+    def _timed_out(self, what: str) -> None:
+        """``what`` used up its time: with ``limit``, the submission's budget starts now."""
+        if self.limit is not None and self._left is None:
+            self._left = self.after_timeout
+            self._spent = what
+
+    def _ran_out(self, what: str) -> str:
+        """Why ``what`` was not run (to the end): one line, with what to do about it."""
+        return (
+            f"{what} was not graded because this submission's time ran out: {self._spent} did "
+            f"not finish within the {self.limit:g} s time limit; make that loop finish and "
+            "submit again"
+        )
 
     def close(self) -> None:
         if self._sandbox is not None:
@@ -697,13 +804,14 @@ class SandboxStudent:
         if not self.has_function(function):
             raise StudentError(self._missing(function))
         self._called.append(function)
+        timeout, cut = self._call_timeout(function, timeout)
         request = {"op": "call", "name": function, "args": args, "kwargs": kwargs,
                    "return_args": return_args}  # fmt: skip
         if driver is not None:  # a module-level ``drive(target, *args)`` of the grader
             request["driver"] = textwrap.dedent(inspect.getsource(driver)).replace(
                 f"def {driver.__name__}(", "def drive(", 1
             )
-        reply = self._request_call(sandbox, function, request, timeout)
+        reply = self._request_call(sandbox, function, request, timeout, cut)
         seen = [(str(family), str(text)) for family, text in reply.get("findings", [])]
         runtime = self._runtime.setdefault(function, [])
         runtime += [item for item in seen if item not in runtime]
@@ -719,10 +827,35 @@ class SandboxStudent:
         value = decode(reply["value"])
         return (value, decode(reply["args"])) if return_args else value
 
-    def _request_call(self, sandbox: Sandbox, function: str, request: dict, timeout: float) -> dict:
+    def _call_timeout(self, function: str, timeout: float) -> tuple[float, bool]:
+        """The wait for one call of ``function``, and whether what is left of the submission's
+        time cut it (with ``limit``). Raises ``StudentTimeout`` instead of waiting on a function
+        that timed out before, or when the submission's time has run out."""
+        if self.limit is None:
+            return timeout, False
+        if function in self._hung:
+            self.events.append({"op": "skip", "function": function, "reason": self._hung[function]})
+            raise StudentTimeout(self._hung[function])
+        timeout = min(timeout, self.limit)
+        left = self._time_left()
+        if left is None or left >= timeout:
+            return timeout, False
+        if left <= 0:
+            reason = self._ran_out(f"this call of {function}")
+            self.events.append({"op": "skip", "function": function, "reason": reason})
+            raise StudentTimeout(reason)
+        return left, True
+
+    def _request_call(
+        self, sandbox: Sandbox, function: str, request: dict, timeout: float, cut: bool = False
+    ) -> dict:
+        event = {"op": "call", "function": function, "timeout": timeout, "outcome": "ok"}
+        self.events.append(event)
+        start, counted = time.monotonic(), self._left is not None
         try:
             reply = sandbox.request(request, timeout=timeout)
         except _forged_reply() as exc:
+            event["outcome"] = "forged"
             self.close()
             self._runtime.setdefault(function, []).append(("tampering", "forged a reply"))
             raise ShortcutError(
@@ -732,13 +865,31 @@ class SandboxStudent:
             ) from exc
         except SandboxTimeout:
             self._sandbox = None
-            raise StudentError(f"{function} did not return within {timeout:g} s") from None
+            event["outcome"] = "timeout"
+            self._spend(start, counted, timed_out=True)
+            if cut:
+                raise StudentTimeout(self._ran_out(f"this call of {function}")) from None
+            if self.limit is None:
+                raise StudentTimeout(f"{function} did not return within {timeout:g} s") from None
+            self._timed_out(function)
+            self._hung[function] = (
+                f"{function} was not called: this submission's time ran out when {function} did "
+                f"not return within {timeout:g} s on an earlier case; make its loops finish and "
+                "submit again"
+            )
+            raise StudentTimeout(
+                f"{function} did not return within {timeout:g} s; make its loops finish"
+            ) from None
         except SandboxCrashed:
+            event["outcome"] = "crashed"
+            self._spend(start, counted)
             self._sandbox = None
             raise StudentError(
                 f"{function} stopped the grading process while it ran (it crashed or exited)"
             ) from None
+        self._spend(start, counted)
         if reply.get("tampered"):
+            event["outcome"] = "tampered"
             self.close()
             text = student_text(str(reply["tampered"]))
             self._runtime.setdefault(function, []).append(("tampering", text))
