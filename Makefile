@@ -52,12 +52,19 @@ $(BWRAP):
 	$(SUDO) apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap libseccomp2
 
+## Debian's PostgreSQL server, for the tests that keep the gradebook in PostgreSQL
+## (coursekit.batch.pgserver starts a private one on a Unix socket). Any installed version will do.
+POSTGRES := $(or $(wildcard /usr/lib/postgresql/*/bin/postgres),/usr/lib/postgresql/VERSION/bin/postgres)
+$(POSTGRES):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+
 ## Build the book into _build/html, executing every chapter (cached between local rebuilds).
 book: $(STAMP) web
 	$(BIN)/jupyter-book build --all -W --keep-going .
 
 ## Setup, lint, a fresh book build, then the whole test suite (browser tests included).
-test: $(STAMP) $(BWRAP) web browser lint book
+test: $(STAMP) $(BWRAP) $(POSTGRES) web browser lint book
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
