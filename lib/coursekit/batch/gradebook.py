@@ -17,19 +17,28 @@ mid-transaction holds the others up. So we never have two writers:
    a time, so no row is lost or duplicated (nbgrader's unique constraints hold; a re-run updates
    the same rows) and a run killed mid-way leaves whole students, never half of one.
 
-With PostgreSQL (``c.CourseDirectory.db_url = "postgresql://..."`` in nbgrader_config.py) the
-same path works unchanged; Dask workers on other machines then need no database access at all,
-only the course files.
+With PostgreSQL (``c.CourseDirectory.db_url = "postgresql+psycopg://..."`` in
+nbgrader_config.py; psycopg 3 is in the lock file) the same path works; Dask workers on other
+machines then need no database access at all, only the course files. Two runs may then write one
+gradebook at once (two course folders, or ``course collect`` during a run), and nbgrader's
+``update_or_create_*`` read, then insert, in separate transactions: both writers would insert the
+same student or submission and one would fail on nbgrader's unique constraints. So every writer
+here takes ``writer_lock`` first (a PostgreSQL advisory lock: one writer at a time, across
+processes and machines), and ``snapshot`` reads the tables in one repeatable-read transaction
+(a consistent copy while another run merges).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 SQLITE_PREFIX = "sqlite:///"
+WRITER_LOCK = 0x636B_6762  # "ckgb": the advisory lock key of the gradebook's writers
 
 
 def sqlite_path(db_url: str) -> Path | None:
@@ -67,6 +76,15 @@ def snapshot(db_url: str, dest: Path, course_id: str, generic: bool = False) -> 
     return dest
 
 
+def copy_gradebook(source_url: str, dest_url: str, course_id: str) -> None:
+    """Copy nbgrader's tables from one gradebook to another (any two SQLAlchemy URLs, e.g. a
+    SQLite gradebook into a new PostgreSQL database); the destination's rows are replaced."""
+    from coursekit.batch.course import put_tools_on_path
+
+    put_tools_on_path()  # nbgrader runs `alembic` when it creates a gradebook
+    _copy_tables(source_url, dest_url, course_id)
+
+
 def _copy_tables(source_url: str, dest_url: str, course_id: str) -> None:
     from nbgrader.api import Base, Gradebook
     from sqlalchemy import MetaData, create_engine, insert, select
@@ -74,6 +92,8 @@ def _copy_tables(source_url: str, dest_url: str, course_id: str) -> None:
     with Gradebook(dest_url, course_id):  # nbgrader's tables plus its alembic stamp
         pass
     source = create_engine(source_url)
+    if source.dialect.name == "postgresql":  # every table as of one moment
+        source = source.execution_options(isolation_level="REPEATABLE READ")
     dest = create_engine(dest_url)
     try:
         with source.connect() as read, dest.begin() as write:
@@ -92,6 +112,28 @@ def _copy_tables(source_url: str, dest_url: str, course_id: str) -> None:
     finally:
         source.dispose()
         dest.dispose()
+
+
+@contextmanager
+def writer_lock(engine) -> Iterator[None]:  # noqa: ANN001 - a SQLAlchemy Engine
+    """Be the only writer of the gradebook at ``engine`` for the ``with`` block.
+
+    PostgreSQL: a session-level advisory lock (``pg_advisory_lock``) on a connection of its own,
+    so it holds across the several commits that nbgrader's API makes, and the server releases it
+    if this process dies. Other databases: nothing (SQLite locks the file itself, and a run has
+    one writer).
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    from sqlalchemy import text
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": WRITER_LOCK})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": WRITER_LOCK})
 
 
 def extract_record(db_url: str, course_id: str, assignment_id: str, student_id: str) -> dict:
@@ -174,21 +216,21 @@ class Merger:
         """Write one student's grading results; all of them or, on an error, none."""
         from sqlalchemy.exc import SAWarning
 
+        from coursekit.verdicts import seeds
+
         student = record.get("student")
         if student is None:
             return
-        with warnings.catch_warnings():  # nbgrader's add_submission trips an autoflush warning
-            warnings.simplefilter("ignore", SAWarning)
+        with writer_lock(self.gb.engine), warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)  # nbgrader's add_submission autoflushes
             try:
                 _apply(self.gb, student, record.get("submission"))
             except BaseException:
                 self.gb.db.rollback()
                 raise
-        from coursekit.verdicts import seeds
-
-        submission = record.get("submission") or {}
-        for digest, seed in submission.get("seeds", []):  # so that a grade can be reproduced
-            seeds.record(self.db_url, submission["assignment"], student["id"], digest, seed)
+            submission = record.get("submission") or {}
+            for digest, seed in submission.get("seeds", []):  # so that a grade can be reproduced
+                seeds.record(self.db_url, submission["assignment"], student["id"], digest, seed)
 
 
 def apply_record(db_url: str, course_id: str, record: dict) -> None:
@@ -330,7 +372,7 @@ def record_lms_user_ids(db_url: str, course_id: str, ids: dict[str, str]) -> Non
     students that are not in the gradebook yet (grading keeps the field: see ``extract_record``)."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(db_url, course_id) as gb:
+    with Gradebook(db_url, course_id) as gb, writer_lock(gb.engine):
         for student, lms_user_id in ids.items():
             gb.update_or_create_student(student, lms_user_id=lms_user_id)
 
