@@ -109,6 +109,25 @@ def test_the_database_is_postgresql_through_psycopg(postgres) -> None:  # noqa: 
     engine.dispose()
 
 
+def test_the_server_runs_as_postgres_on_its_socket_only(postgres) -> None:  # noqa: ANN001
+    import os
+    import pwd
+
+    import psutil
+
+    user = pwd.getpwnam(pgserver.SYSTEM_USER).pw_uid if os.geteuid() == 0 else os.geteuid()
+    assert psutil.Process(postgres.process.pid).uids().real == user  # never root
+    assert (postgres.folder / f".s.PGSQL.{postgres.port}").is_socket()
+    assert not [c for c in psutil.Process(postgres.process.pid).net_connections("inet")]
+
+
+def test_a_missing_postgresql_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "15" / "bin").mkdir(parents=True)  # a client-only install: no server
+    (tmp_path / "15" / "bin" / "psql").touch()
+    with pytest.raises(pgserver.PostgresUnavailable, match="apt-get install postgresql"):
+        pgserver.binaries(tmp_path)
+
+
 def test_grading_on_postgresql_equals_sqlite(graded_on_postgres: dict, graded_class: dict):
     run = graded_on_postgres["run"]
     assert run.returncode == 0, run.stderr
