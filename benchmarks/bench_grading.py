@@ -17,11 +17,21 @@ shared: run it when it is quiet, and compare the numbers of one run with each ot
 Usage: ``python benchmarks/bench_grading.py [--submissions N] [--workers W] [--course demo|real]
 [--rounds R]`` (R serial/parallel pairs, alternating; medians reported).
 Prints a Markdown table for the README and writes benchmarks/results/grading.json.
+
+``--course bad`` measures the bad class instead (issue 12: a looping submission must cost the
+time limit once): ``course grade ps1_power_method --timeout T --workers 1`` on a course holding
+one submission, for each of: the reference answer (the control), an answer cell that defines
+``power_method`` and then loops forever, and a ``power_method`` that loops when called; each
+graded twice in a round, the sandbox keeping the course's limit and, for comparison, its own
+limits (``c.StartVerdicts.own_limits = True``: grading before issue 12). Reported: wall time of
+the command, the submission's own seconds (``grades.csv``) and that minus the reference's in the
+same arm, score, load and reason; written to benchmarks/results/grading_bad.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import resource
@@ -32,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -70,21 +81,8 @@ def real_course(root: Path, n: int, aid: str = "ps1_power_method") -> str:
     shutil.copy(ROOT / "nbgrader_config.py", root)
     for folder in ("solutions", "assignments"):
         shutil.copytree(ROOT / folder, root / folder)
-    source = json.loads((root / "solutions" / aid / f"{aid}.ipynb").read_text())
-    answers = {}
-    for cell in source["cells"]:
-        meta = cell["metadata"].get("nbgrader", {})
-        if meta.get("solution"):
-            lines = "".join(cell["source"]).splitlines()
-            kept = [line for line in lines if "SOLUTION" not in line]
-            answers[meta["grade_id"]] = "\n".join(kept)
-    released = (root / "assignments" / aid / f"{aid}.ipynb").read_text()
     for i in range(n):
-        notebook = json.loads(released)
-        if i % 4:
-            for cell in notebook["cells"]:
-                grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-                cell["source"] = answers.get(grade_id, cell["source"])
+        notebook = answered(root, aid, lambda answer: answer) if i % 4 else released(root, aid)
         folder = root / "submitted" / f"student{i:03d}" / aid
         folder.mkdir(parents=True)
         (folder / f"{aid}.ipynb").write_text(json.dumps(notebook))
@@ -96,6 +94,112 @@ def real_course(root: Path, n: int, aid: str = "ps1_power_method") -> str:
         capture_output=True,
     )
     return aid
+
+
+def released(root: Path, aid: str) -> dict:
+    return json.loads((root / "assignments" / aid / f"{aid}.ipynb").read_text())
+
+
+def answered(root: Path, aid: str, edit: Callable[[str], str]) -> dict:
+    """The released notebook with ``edit(reference answer)`` in each answer cell."""
+    source = json.loads((root / "solutions" / aid / f"{aid}.ipynb").read_text())
+    answers = {}
+    for cell in source["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution"):
+            lines = "".join(cell["source"]).splitlines()
+            answers[meta["grade_id"]] = "\n".join(line for line in lines if "SOLUTION" not in line)
+    notebook = released(root, aid)
+    for cell in notebook["cells"]:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell["source"] = edit(answers[grade_id])
+    return notebook
+
+
+# ----------------------------------------------------------------------------- the bad class
+
+LOOP = "\n\nwhile True:  # never finishes\n    pass\n"
+BAD_KINDS = {
+    "reference": lambda answer: answer,
+    "loop_in_cell": lambda answer: answer + LOOP,
+    "loop_in_function": lambda answer: "def power_method(A, k):\n    while True:\n        pass\n",
+}
+
+
+def bad_course(root: Path, kind: str, aid: str = "ps1_power_method") -> str:
+    """The repository's ``aid`` with one submission, ``kind`` (a key of ``BAD_KINDS``)."""
+    real_course(root, 1, aid)
+    notebook = answered(root, aid, BAD_KINDS[kind])
+    (root / "submitted" / "student000" / aid / f"{aid}.ipynb").write_text(json.dumps(notebook))
+    return aid
+
+
+ARMS = {
+    "course limit": "",  # the sandbox keeps the kernel's --timeout (issue 12)
+    "own limits": "\nc.StartVerdicts.own_limits = True\n",  # how it graded before issue 12
+}
+
+
+def bad_class(timeout: int, rounds: int) -> dict:
+    """Grade each kind of ``BAD_KINDS`` alone under each of ``ARMS``, ``rounds`` times,
+    alternating kinds and arms within a round."""
+    env = environment()
+    runs: dict[str, list[dict]] = {f"{kind} / {arm}": [] for kind in BAD_KINDS for arm in ARMS}
+    with tempfile.TemporaryDirectory(prefix="bench-grading-bad-") as tmp:
+        bases = {}
+        for kind in BAD_KINDS:
+            bases[kind] = Path(tmp) / f"base-{kind}"
+            aid = bad_course(bases[kind], kind)
+        for r in range(rounds):
+            for kind, base in bases.items():
+                for arm, config in ARMS.items():
+                    root = Path(tmp) / f"{kind}-{len(runs)}-{r}-{arm.replace(' ', '_')}"
+                    shutil.copytree(base, root)
+                    with open(root / "nbgrader_config.py", "a") as f:
+                        f.write(config)
+                    runs[f"{kind} / {arm}"].append(grade_one(root, aid, timeout, env))
+    return runs
+
+
+def grade_one(root: Path, aid: str, timeout: int, env: dict) -> dict:
+    """``course grade aid --timeout T --workers 1`` on a course of one submission."""
+    command = [sys.executable, "-m", "coursekit.cli", "grade", aid, "--timeout", str(timeout),
+               "--workers", "1", "--no-progress"]  # fmt: skip
+    wall, cpu, _ = timed(command, root, env)
+    with open(root / "reports" / aid / "grades.csv") as f:
+        (row,) = list(csv.DictReader(f))
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "submission_s": float(row["seconds"]),
+            "total": row["total"], "max": row["max"], "status": row["status"],
+            "reason": row["reason"], "load": round(os.getloadavg()[0], 2)}  # fmt: skip
+
+
+def main_bad(timeout: int, rounds: int) -> None:
+    runs = bad_class(timeout, rounds)
+    summary = {}
+    for name, items in runs.items():
+        summary[name] = {
+            "wall_s_median": round(statistics.median(i["wall_s"] for i in items), 2),
+            "submission_s_median": round(statistics.median(i["submission_s"] for i in items), 2),
+        }
+    for name, values in summary.items():
+        control = summary[f"reference / {name.split(' / ')[1]}"]["submission_s_median"]
+        values["over_reference_s"] = round(values["submission_s_median"] - control, 2)
+    result = {"timeout": timeout, "rounds": rounds, "cpus": os.cpu_count(), "summary": summary,
+              "runs": runs}  # fmt: skip
+    out = ROOT / "benchmarks" / "results" / "grading_bad.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"| submission / sandbox (--timeout {timeout}) | course grade wall | its seconds | over "
+          "the reference | score | load | reason |")  # fmt: skip
+    print("|---|---:|---:|---:|---|---|---|")
+    for name, values in summary.items():
+        last = runs[name][-1]
+        loads = "-".join(str(i["load"]) for i in runs[name])
+        print(f"| {name} | {values['wall_s_median']:.1f} s | {values['submission_s_median']:.1f} s "
+              f"| {values['over_reference_s']:+.1f} s | {last['total']} / {last['max']} | {loads} "
+              f"| {last['reason'] or '-'} |")  # fmt: skip
+    print(json.dumps(result, indent=1))
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -210,10 +314,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--course", choices=("demo", "real"), default="demo")
+    parser.add_argument("--course", choices=("demo", "real", "bad"), default="demo")
+    parser.add_argument("--timeout", type=int, default=10, help="--timeout of the bad class")
     parser.add_argument("--rounds", type=int, default=1, help="serial/parallel pairs (medians)")
     parser.add_argument("--floor-repeats", type=int, default=5)
     args = parser.parse_args()
+    if args.course == "bad":
+        main_bad(args.timeout, args.rounds)
+        return
     n, workers = args.submissions, args.workers
     env = environment()
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:

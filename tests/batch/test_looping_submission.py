@@ -79,6 +79,8 @@ def test_the_kernels_limit_reaches_the_verdicts() -> None:
     assert execute_limit(both) == 7.0  # the subclass's setting wins, as in traitlets
     assert execute_limit(Config()) == 30.0  # nbgrader's default
     assert execute_limit(Config({"Execute": {"timeout": None}})) is None  # configured off
+    own = Config({"Execute": {"timeout": 10}, "StartVerdicts": {"own_limits": True}})
+    assert execute_limit(own) is None  # the sandbox's own limits (before issue 12)
     with pytest.raises(ValueError, match="limit must be a positive number of seconds"):
         SandboxStudent(["x = 1"], types.SimpleNamespace(FUNCTIONS=()), StaticReport(), limit=0)
 
