@@ -524,7 +524,9 @@ def _kernel_manager_class() -> type:
         """
 
         async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
-            private = tempfile.mkdtemp(prefix="ck-kernel-")  # short: ipc paths have 107 bytes
+            zygote = self._coursekit_zygote(kw)
+            root = zygote.private_root if zygote is not None else None
+            private = tempfile.mkdtemp(prefix="ck-kernel-", dir=root)  # ipc paths: 107 bytes
             os.chmod(private, 0o711)
             PRIVATE_FOLDERS.append(private)
             self._coursekit_private, self._coursekit_cgroup = private, None
@@ -544,8 +546,60 @@ def _kernel_manager_class() -> type:
             if unsafe():
                 return kernel_cmd, kw
             cwd = os.path.realpath(kw.get("cwd") or os.getcwd())
+            if zygote is not None:
+                warm = self._coursekit_fork(zygote, kernel_cmd, kw, private, cwd)
+                if warm is not None:
+                    return warm, kw
             command, self._coursekit_cgroup = _jailed_kernel(kernel_cmd, kw["env"], private, cwd)
             return command, kw
+
+        def _coursekit_zygote(self, kw: dict):  # noqa: ANN202
+            """The worker's warm-kernel zygote, when warm kernels are on and this kernel may
+            fork from it (see ``coursekit.batch.zygote``); else None (a cold kernel)."""
+            from coursekit.batch import zygote as warm
+
+            self._coursekit_proxy = None
+            if not warm.enabled() or unsafe() or os.geteuid() != 0:
+                return None
+            if KERNEL_PROGRAM_VARIABLE not in (self.kernel_spec.env or {}):
+                return None
+            cwd = os.path.realpath(kw.get("cwd") or os.getcwd())
+            place = warm.stage_of(cwd)
+            if place is None or not warm.stage_holds_only(*place):
+                self.log.warning("coursekit: cold kernel: %s is not alone in a stage", cwd)
+                return None
+            argv = self.kernel_spec.argv
+            limits = (_option(argv, "--memory-mb", 2048), _option(argv, "--max-procs", 64))
+            try:
+                return warm.KernelZygote.get(place[0], dict(os.environ), limits)
+            except (OSError, warm.ZygoteUnavailable) as error:
+                self.log.warning("coursekit: cold kernel: %s", error)
+                return None
+
+        def _coursekit_fork(self, zygote, kernel_cmd, kw, private, cwd):  # noqa: ANN001, ANN202
+            """Fork the kernel's launcher from the zygote; the proxy's command, or None."""
+            from coursekit.batch import zygote as warm
+
+            env = kw["env"]
+            os.chown(os.path.join(private, "ipc"), int(env["COURSEKIT_SANDBOX_UID"]), -1)
+            try:
+                proxy = zygote.fork_kernel(kernel_cmd[3:], env, cwd)
+            except warm.ZygoteUnavailable as error:
+                self.log.warning("coursekit: cold kernel: %s", error)
+                return None
+            self._coursekit_proxy = proxy
+            self.log.info("coursekit: kernel forked from the warm zygote")
+            kw["pass_fds"] = (proxy.fileno(),)
+            return [sys.executable, "-I", "-S", "-c", warm.PROXY, str(proxy.fileno())]
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):  # type: ignore[override]  # noqa: ANN001
+            try:
+                await super()._async_launch_kernel(kernel_cmd, **kw)
+            finally:  # only the proxy holds the launcher's lifeline now
+                proxy = getattr(self, "_coursekit_proxy", None)
+                if proxy is not None:
+                    proxy.close()
+                    self._coursekit_proxy = None
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
             await super()._async_cleanup_resources(restart=restart)

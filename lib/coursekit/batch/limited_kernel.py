@@ -54,6 +54,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 MB = 1024 * 1024
@@ -242,8 +243,18 @@ def private_environment(private: Path) -> dict[str, str]:
     return env
 
 
-def run_kernel(args: argparse.Namespace, uid: int | None, keep_read: bool, kernel: dict) -> None:
-    """In the forked child: limits, user, guards, then ipykernel. Never returns."""
+def run_kernel(
+    args: argparse.Namespace,
+    uid: int | None,
+    keep_read: bool,
+    kernel: dict,
+    prepare: "Callable[[], None] | None" = None,
+) -> None:
+    """In the forked child: limits, user, guards, then ipykernel. Never returns.
+
+    ``prepare`` runs once the kernel's environment is set (a kernel forked from the warm zygote
+    sets its thread count and message-queue limit there, see ``zygote.kernel_setup``).
+    """
     try:
         if kernel.get("lifeline") is not None:
             os.close(kernel["lifeline"])  # the launcher's to watch, not student code's
@@ -274,6 +285,8 @@ def run_kernel(args: argparse.Namespace, uid: int | None, keep_read: bool, kerne
         os.environ.clear()
         os.environ.update(kernel["env"])
         tempfile.tempdir = None  # forget the launcher's temp folder: use the kernel's TMPDIR
+        if prepare is not None:
+            prepare()
         run_guarded_kernel(
             kernel["connection_file"],
             kernel["workdir"],
@@ -488,7 +501,7 @@ def starter_pid() -> int:
         return os.getppid()
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prepare: "Callable[[], None] | None" = None) -> int:
     starter = starter_pid()
     args = parse_arguments(argv)
     workdir = Path.cwd()
@@ -517,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
             pid=os.getpid(),
             workdir=str(workdir),
             private=str(private),
+            forked=prepare is not None,  # from the warm zygote
         )
         kernel["lifeline"] = lifeline = lifeline_descriptor()
         if starter_is_gone(lifeline):  # it was killed while we started: start no kernel
@@ -529,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
         kernel_pid = os.fork()
         if kernel_pid == 0:
             os.close(alarm_read)
-            run_kernel(args, uid, keep_read, kernel)
+            run_kernel(args, uid, keep_read, kernel, prepare)
         os.close(kernel["alarm_fd"])
         status = watch(kernel_pid, args, events, alarm_read, starter, lifeline)
         code = _exit_code(status)

@@ -71,20 +71,18 @@ BOOTSTRAP = (
 )
 
 
-def kernel_program() -> str:
+def kernel_program(files: tuple[str, ...] = ("kernel_guard.py", "limited_kernel.py")) -> str:
     """The launcher as one program, ``kernel_guard.py`` then ``limited_kernel.py``, packed.
 
     Neither file imports ``coursekit``, so the kernel starts inside the grading sandbox
     (``coursekit.jail``), where the course, ``coursekit`` included, is not visible. It travels
     compressed and base64-encoded in the kernelspec's ``env`` (no braces or dollars for
     jupyter_client to fill in), and ``BOOTSTRAP`` runs it with ``python -c``; the launcher
-    removes the variable before student code runs.
+    removes the variable before student code runs. The warm kernels' zygote runs the same two
+    files followed by ``zygote.py`` (``files``).
     """
     here = Path(__file__).parent
-    source = "\n\n".join(
-        (here / name).read_text(encoding="utf-8")
-        for name in ("kernel_guard.py", "limited_kernel.py")
-    )
+    source = "\n\n".join((here / name).read_text(encoding="utf-8") for name in files)
     return base64.b64encode(zlib.compress(source.encode("utf-8"), 9)).decode("ascii")
 
 

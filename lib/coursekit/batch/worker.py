@@ -13,6 +13,11 @@ way nbgrader's own ``AutogradeApp`` loads it) — with four things changed:
 * ``Execute.kernel_name``: the limited kernel (``limits``), ``Execute.timeout``: ``--timeout``;
 * nbgrader's log goes to ``reports/ID/logs/<student>.log``, not to the terminal.
 
+With warm kernels (``COURSEKIT_WARM_KERNELS=1``, see ``zygote``) the autograded folder is the
+worker's *stage* instead, ``kernels-<pid>/autograded/`` of the work folder: it lives as long as
+the worker (its zygote's sandbox binds it) and holds one student at a time, emptied before and
+after each.
+
 The result is plain data (``Result``): status and one-line reason, timing, and the gradebook
 rows to merge (``gradebook.extract_record``). ``python -m coursekit.batch.worker SETUP TASK OUT``
 grades one student in a fresh process (the Dask path).
@@ -29,7 +34,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from coursekit.batch import gradebook, precheck, reasons
+from coursekit.batch import gradebook, precheck, reasons, zygote
 from coursekit.batch.course import load_app, put_tools_on_path
 from coursekit.batch.limited_kernel import FALLBACK_EVENTS
 from coursekit.batch.limits import Limits, nbgrader_overrides, write_kernelspec
@@ -117,6 +122,10 @@ class Grader:
         self.app = load_app(AutogradeApp, self.root, argv, level=logging.INFO)
         url = gradebook.sqlite_url(Path(setup.snapshot))
         self.master = gradebook.master_cells(url, setup.course_id, setup.assignment_id)
+        self.stage = None  # warm kernels: the autograded folder the zygote's sandbox binds
+        if zygote.enabled() and not setup.unsafe_no_sandbox:
+            self.stage = self.work / f"kernels-{os.getpid()}" / zygote.STAGE_NAME
+            self.stage.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------------ one student
 
@@ -133,6 +142,9 @@ class Grader:
         setup, sid, aid = self.setup, task.student_id, self.setup.assignment_id
         scratch = self.work / "students" / safe_name(sid)
         shutil.rmtree(scratch, ignore_errors=True)
+        autograded = self.stage if self.stage is not None else scratch / "autograded"
+        if self.stage is not None:
+            _empty(self.stage)
         events = scratch / "events"
         events.mkdir(parents=True)
         events.chmod(0o700)
@@ -146,16 +158,19 @@ class Grader:
         coursedir.student_id = sid
         coursedir.assignment_id = aid
         coursedir.db_url = url
-        coursedir.autograded_directory = str(scratch / "autograded")
+        coursedir.autograded_directory = str(autograded)
         coursedir.feedback_directory = str(scratch / "feedback")
         os.environ["COURSEKIT_KERNEL_EVENTS"] = str(events)
         from nbgrader.converters import Autograde, GenerateFeedback
 
         graded, log = self._run(Autograde)
-        jailed_events = scratch / "autograded" / sid / aid / FALLBACK_EVENTS
+        jailed_events = autograded / sid / aid / FALLBACK_EVENTS
         happened = reasons.read_events(events) + reasons.read_events(jailed_events)
         shutil.rmtree(jailed_events, ignore_errors=True)  # if the events folder was unwritable
         self._stop_sandbox(happened)
+        forked = sum(1 for e in happened if e["kind"] == "start" and e.get("forked"))
+        if forked:
+            log += f"\n[INFO] coursekit: {forked} kernel(s) forked from the warm zygote\n"
         if graded:
             fed, feedback_log = self._run(GenerateFeedback)
             log += "\n--- generate_feedback ---\n" + feedback_log
@@ -164,7 +179,7 @@ class Grader:
 
         outputs = []
         for name in self.master:
-            path = scratch / "autograded" / sid / aid / f"{name}.ipynb"
+            path = autograded / sid / aid / f"{name}.ipynb"
             outputs += reasons.notebook_findings(path, self.limits.timeout)
         early = [f for f in outputs if f.kind == "kernel_stopped"]
         outputs = [f for f in outputs if f.kind != "kernel_stopped"]
@@ -183,10 +198,12 @@ class Grader:
         record = gradebook.extract_record(url, setup.course_id, aid, sid)
         findings = [reasons.with_effect(f, record) for f in findings]
         status, reason = reasons.summarize(findings, graded)
-        self._install(scratch, sid, aid, graded)
+        self._install(scratch, autograded, sid, aid, graded)
         Path(setup.logs).mkdir(parents=True, exist_ok=True)
         (Path(setup.logs) / f"{safe_name(sid)}.log").write_text(log, encoding="utf-8")
         shutil.rmtree(scratch, ignore_errors=True)
+        if self.stage is not None:
+            _empty(self.stage)
         return Result(
             sid,
             task.key,
@@ -231,10 +248,10 @@ class Grader:
             if isinstance(private, str) and Path(private).name.startswith("coursekit-kernel-"):
                 shutil.rmtree(private, ignore_errors=True)
 
-    def _install(self, scratch: Path, sid: str, aid: str, graded: bool) -> None:
+    def _install(self, scratch: Path, autograded: Path, sid: str, aid: str, graded: bool) -> None:
         """Move the student's autograded and feedback folders into the course (replacing)."""
         for step in ("autograded", "feedback"):
-            src = scratch / step / sid / aid
+            src = (autograded if step == "autograded" else scratch / step) / sid / aid
             dest = self.root / step / sid / aid
             if os.geteuid() == 0 and src.exists():
                 _give_back(src)
@@ -249,6 +266,15 @@ class Grader:
                 shutil.rmtree(dest)  # as nbgrader does when grading fails
             elif step == "feedback" and dest.exists():
                 shutil.rmtree(dest)  # feedback of an older submission would mislead
+
+
+def _empty(folder: Path) -> None:
+    """Remove what a folder holds, not the folder (a sandbox binds it)."""
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def _give_back(folder: Path) -> None:
