@@ -25,7 +25,8 @@
 
 The machine is shared: the numbers of one run are compared with each other.
 Usage: ``python benchmarks/bench_dask.py [--submissions 200] [--stage-submissions 12]
-[--merges 2000] [--workers 2]``. Prints the README tables; writes benchmarks/results/dask.json.
+[--merges 2000] [--workers 2] [--throughput-only]`` (the last: step 1 again, on its own).
+Prints the README tables; writes benchmarks/results/dask.json.
 """
 
 from __future__ import annotations
@@ -310,15 +311,26 @@ def main() -> None:
     parser.add_argument("--stage-submissions", type=int, default=12)
     parser.add_argument("--merges", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--throughput-only", action="store_true", help="step 1 alone; keep dask.json's others"
+    )
     args = parser.parse_args()
     n, env = args.submissions, environment()
     out = ROOT / "benchmarks" / "results" / "dask.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     result: dict = {"submissions": n, "workers": args.workers, "cpus": os.cpu_count()}
+    if args.throughput_only:
+        result = json.loads(out.read_text()) | result
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as name:
         tmp = Path(name)
         base = tmp / "base"
-        build_class(base, max(n, args.stage_submissions))
+        build_class(base, n if args.throughput_only else max(n, args.stage_submissions))
+        if args.throughput_only:
+            result["throughput"] = throughput(base, tmp, n, args.workers, env)
+            result["load_average_throughput"] = round(os.getloadavg()[0], 2)
+            out.write_text(json.dumps(result, indent=1) + "\n")
+            report(result)
+            return
         # stages and merges first (minutes): the table on paper does not wait for step 1
         stage, records = stages(base, tmp, args.stage_submissions, env)
         result["stages_median_s"] = stage

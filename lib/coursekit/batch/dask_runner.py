@@ -73,7 +73,7 @@ def _grade_in_subprocess(setup: dict, task: dict, budget: float, start: float) -
         paths[1].write_text(json.dumps(task))
         parent = str(os.getpid())
         command = [sys.executable, "-m", "coursekit.batch.dask_runner", parent, *map(str, paths)]
-        with open(work.with_suffix(".log"), "ab") as log:
+        with open(work.parent / f"{work.name}.log", "ab") as log:  # a host name has dots
             proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
             try:
                 proc.wait(timeout=budget)
