@@ -152,6 +152,7 @@ def main() -> None:
         server = pgserver.start()
     except pgserver.PostgresUnavailable as error:
         sys.exit(f"bench_gradebook needs PostgreSQL: {error}")
+    load = [os.getloadavg()[0]]  # the machine is shared: say how busy it was
     work = Path(tempfile.mkdtemp(prefix="bench-gradebook-"))
     try:
         source = template(work / "template")
@@ -181,6 +182,7 @@ def main() -> None:
         "merges": args.merges,
         "merge_rates": rates,
         "cpu_count": os.cpu_count(),
+        "load_average": [*load, os.getloadavg()[0]],  # at the start, at the end
     }
     out = ROOT / "benchmarks" / "results" / "gradebook.json"
     out.parent.mkdir(exist_ok=True)
@@ -192,6 +194,7 @@ def main() -> None:
     print(
         f"{args.rounds}): SQLite {sq:.1f} s, PostgreSQL {version} {pq:.1f} s (ratio {pq / sq:.2f})"
     )
+    print(f"(load average {load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end)")
     print()
     print(f"| gradebook | merges/s, first ({args.merges}) | merges/s, re-run | 10,000 merges |")
     print("|---|---|---|---|")

@@ -86,27 +86,33 @@ def copy_gradebook(source_url: str, dest_url: str, course_id: str) -> None:
 
 
 def _copy_tables(source_url: str, dest_url: str, course_id: str) -> None:
-    from nbgrader.api import Base, Gradebook
+    """The rows of nbgrader's tables and its alembic stamp, into ``dest_url``'s (made if new).
+
+    The tables are made from nbgrader's own schema (``Base.metadata``), not by opening a
+    ``Gradebook``: that runs ``alembic heads`` in a subprocess to learn the stamp we copy anyway
+    (13.6 of the 14.9 s that a PostgreSQL run's snapshot took, measured under load).
+    """
+    from nbgrader.api import Base
     from sqlalchemy import MetaData, create_engine, insert, select
 
-    with Gradebook(dest_url, course_id):  # nbgrader's tables plus its alembic stamp
-        pass
     source = create_engine(source_url)
     if source.dialect.name == "postgresql":  # every table as of one moment
         source = source.execution_options(isolation_level="REPEATABLE READ")
     dest = create_engine(dest_url)
     try:
         with source.connect() as read, dest.begin() as write:
+            stamp = MetaData()
+            stamp.reflect(bind=read, only=["alembic_version"])
+            version = stamp.tables["alembic_version"]
+            Base.metadata.create_all(write)
+            version.create(write, checkfirst=True)
             for table in reversed(Base.metadata.sorted_tables):
                 write.execute(table.delete())
             for table in Base.metadata.sorted_tables:
                 rows = [dict(r._mapping) for r in read.execute(select(table))]
                 if rows:
                     write.execute(insert(table), rows)
-            stamp = MetaData()
-            stamp.reflect(bind=read, only=["alembic_version"])
-            versions = [dict(r._mapping) for r in read.execute(select(*stamp.tables.values()))]
-            version = next(iter(stamp.tables.values()))
+            versions = [dict(r._mapping) for r in read.execute(select(version))]
             write.execute(version.delete())
             write.execute(insert(version), versions)
     finally:
