@@ -2,8 +2,8 @@
 
 1. **Throughput**, in one run: a class of ``--submissions`` (200) ps1_power_method submissions
    (the repository's nbgrader_config.py, so the whole trusted pipeline: sandboxed kernel, verdict
-   sandbox, feedback; answers mixed: the reference, an unnormalised power method, the unmodified
-   release), graded from identical copies by ``course grade --workers 2`` and by
+   sandbox, feedback; answers mixed: the reference, an unnormalised power method (0 points), the
+   unmodified release), graded from identical copies by ``course grade --workers 2`` and by
    ``course grade --scheduler`` on a cluster started from the command line as an instructor
    would (``dask scheduler``, then two ``dask worker --nworkers 1 --nthreads 1`` with the course
    at the same path). Both runs must give the same grades.csv (but the seconds).
@@ -21,7 +21,10 @@
    one machine per worker) with the one SQLite writer: N x max(seconds per submission of one
    worker / W, writer seconds per result), where a worker's seconds per submission are the
    stages' total plus the fresh process of a Dask task; and the number of workers past which the
-   writer is the bottleneck. Steps 2 to 4 run first and are written out before step 1.
+   writer is the bottleneck. Steps 2 to 4 run first and are written out before step 1. Then
+   the same for Dask workers, whose seconds per submission are the stages' total times step 1's
+   Dask / local ratio (a fresh process per task also starts the verdict sandbox and the first
+   kernel cold, which the stages of a long-lived worker do not pay).
 
 The machine is shared: the numbers of one run are compared with each other.
 Usage: ``python benchmarks/bench_dask.py [--submissions 200] [--stage-submissions 12]
@@ -51,7 +54,7 @@ from bench_grading import ROOT, environment, real_course, timed
 
 AID = "ps1_power_method"
 COURSE_ID = "pytorch-from-scratch"
-UNNORMALISED = ("v = w / torch.linalg.vector_norm(w)", "v = w")  # a wrong answer, partly right
+UNNORMALISED = ("v = w / torch.linalg.vector_norm(w)", "v = w")  # a wrong answer (overflows)
 TARGET = 10_000
 SCALE = (1, 10, 100)
 
@@ -236,7 +239,8 @@ def stages(base: Path, tmp: Path, n: int, env: dict) -> tuple[dict, list[dict]]:
 
 def fresh_process(root: Path, setup: object, students: list[str], tmp: Path, env: dict) -> float:
     """What a Dask task adds to grading: the seconds of ``python -m coursekit.batch.dask_runner``
-    beyond the grading it reports (median over ``students``)."""
+    beyond the grading it reports (median over ``students``; cold starts inside the grading, such
+    as the verdict sandbox's, are not in it: step 1's ratio has them)."""
     extra = []
     for sid in students:
         paths = [tmp / f"{sid}-{name}.json" for name in ("setup", "task", "result")]
@@ -305,6 +309,15 @@ def extrapolate(per_submission: float, writer: float) -> dict:
     }
 
 
+def dask_workers(result: dict) -> None:
+    """The table on paper again, a worker's seconds per submission being a pool worker's (the
+    stages' total) times the Dask / local ratio of step 1: everything a fresh process per task
+    costs, cold starts inside the grading (kernel, verdict sandbox) included."""
+    ratio = result["throughput"]["dask_over_local"]
+    per_submission = result["stages_median_s"]["total"] * ratio
+    result["on_paper_dask"] = extrapolate(per_submission, result["writer"]["writer_s_per_result"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=200)
@@ -328,6 +341,7 @@ def main() -> None:
         if args.throughput_only:
             result["throughput"] = throughput(base, tmp, n, args.workers, env)
             result["load_average_throughput"] = round(os.getloadavg()[0], 2)
+            dask_workers(result)
             out.write_text(json.dumps(result, indent=1) + "\n")
             report(result)
             return
@@ -344,6 +358,7 @@ def main() -> None:
         report(result)
         result["throughput"] = throughput(base, tmp, n, args.workers, env)
         result["load_average"].append(round(os.getloadavg()[0], 2))
+        dask_workers(result)
     out.write_text(json.dumps(result, indent=1) + "\n")
     report(result)
 
@@ -375,6 +390,12 @@ def report(result: dict) -> None:
     print(
         f"\nthe single writer is the bottleneck from {paper['writer_bound_from_workers']} workers"
     )
+    if "on_paper_dask" in result:
+        dask = result["on_paper_dask"]
+        hours = [f"{w}: {r['hours']:.2f} h ({r['bound']})" for w, r in dask["rows"].items()]
+        bound = dask["writer_bound_from_workers"]
+        print(f"\nDask workers ({dask['per_submission_s']:.1f} s per submission): "
+              f"{', '.join(hours)}; writer-bound from {bound} workers")  # fmt: skip
     print(json.dumps(result, indent=1))
 
 
