@@ -115,10 +115,23 @@ def renamed(record: dict, student: str) -> dict:
 
 def merges(url: str, records: list[dict], n: int) -> dict:
     """Merge n students (inserts), then the same n again (updates); per-thousand rates."""
+    from sqlalchemy import event
+
     batch = [renamed(records[i % len(records)], f"s{i:05d}") for i in range(n)]
     out = {}
     with gradebook.Merger(url, COURSE) as merger:
+        seen = {"statements": 0, "commits": 0}  # what one merge costs the database
+
+        def statement(*_: object) -> None:
+            seen["statements"] += 1
+
+        def commit(*_: object) -> None:
+            seen["commits"] += 1
+
+        event.listen(merger.gb.engine, "before_cursor_execute", statement)
+        event.listen(merger.gb.engine, "commit", commit)
         for phase in ("first", "again"):
+            seen.update(statements=0, commits=0)
             chunks, start = [], time.perf_counter()
             last, done = start, 0
             for i, record in enumerate(batch, 1):
@@ -128,9 +141,17 @@ def merges(url: str, records: list[dict], n: int) -> dict:
                     chunks.append(round((i - done) / (now - last), 1))
                     last, done = now, i
             seconds = time.perf_counter() - start
-            out[phase] = {"seconds": seconds, "per_second": n / seconds, "per_thousand": chunks}
+            per = {k: round(v / n, 1) for k, v in seen.items()}
+            out[phase] = {
+                "seconds": seconds,
+                "per_second": n / seconds,
+                "per_thousand": chunks,
+                "per_merge": per,
+            }
             print(
-                f"  {phase:5s} merge of {n}: {n / seconds:.1f}/s (per 1000: {chunks})", flush=True
+                f"  {phase:5s} merge of {n}: {n / seconds:.1f}/s (per 1000: {chunks}; per merge "
+                f"{per['statements']} statements, {per['commits']} commits)",
+                flush=True,
             )
     return out
 
