@@ -37,6 +37,16 @@ $(MATHJAX): $(WEB_STAMP)
 	cp -R web/node_modules/mathjax/es5 web/static/mathjax
 	touch $@
 
+## JupyterHub's proxy, from npm at setup time only (hub/package-lock.json pins it):
+## configurable-http-proxy, for the exchange test on a real JupyterHub (tests/hub/).
+.PHONY: hub
+HUB_STAMP := hub/node_modules/.installed
+hub: $(HUB_STAMP)
+
+$(HUB_STAMP): hub/package.json hub/package-lock.json
+	npm ci --prefix hub --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## Debian's Chromium for the browser tests; Playwright drives it (no browser download).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -64,7 +74,7 @@ book: $(STAMP) web
 	$(BIN)/jupyter-book build --all -W --keep-going .
 
 ## Setup, lint, a fresh book build, then the whole test suite (browser tests included).
-test: $(STAMP) $(BWRAP) $(POSTGRES) web browser lint book
+test: $(STAMP) $(BWRAP) $(POSTGRES) web browser hub lint book
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
