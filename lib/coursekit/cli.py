@@ -62,10 +62,11 @@ def _publish_run(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- release, collect, grade: each in its own module (coursekit.release, .collect, .batch) -----
+# --- release, collect, grade, release-feedback: each in its own module (coursekit.release,
+# .collect, .batch, .exchange) ------------------------------------------------------------------
 # Those modules import nbgrader only when they run, so building this parser stays fast.
 
-from coursekit import collect, release  # noqa: E402
+from coursekit import collect, exchange, release  # noqa: E402
 from coursekit.batch import command as grade  # noqa: E402
 
 # --- The registry ----------------------------------------------------------------------------
@@ -80,6 +81,12 @@ COMMANDS: tuple[Command, ...] = (
     Command("release", release.SUMMARY, release.add_arguments, release.run),
     Command("collect", collect.SUMMARY, collect.add_arguments, collect.run),
     Command("grade", grade.SUMMARY, grade.add_arguments, grade.run),
+    Command(
+        "release-feedback",
+        exchange.FEEDBACK_SUMMARY,
+        exchange.add_feedback_arguments,
+        exchange.feedback_run,
+    ),
 )
 
 

@@ -1,5 +1,8 @@
 """`course collect ID ARCHIVE`: import an LMS download into submitted/<student>/ID/.
 
+(`course collect ID --exchange` collects from nbgrader's exchange instead, on a JupyterHub where
+students submit with the Assignment List: ``coursekit.exchange``.)
+
 This is nbgrader's own ``zip_collect`` machinery (``ZipCollectApp``: its extractor unpacks the
 archive into ``downloaded/ID/extracted/``, its ``FileNameCollectorPlugin`` reads the student id
 and the file name from each path, and it copies the notebooks into ``submitted/``) with the
@@ -31,7 +34,10 @@ import shutil
 import zipfile
 from pathlib import Path
 
-SUMMARY = "import an LMS download (Canvas or Moodle zip) into submitted/<student>/ID/"
+SUMMARY = (
+    "import an LMS download (Canvas or Moodle zip), or with --exchange the submissions on "
+    "the hub, into submitted/<student>/ID/"
+)
 
 PATTERNS = {
     "canvas": (
@@ -44,11 +50,37 @@ PATTERNS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = __doc__.split("\n\n", 1)[0].split(": ", 1)[1] + (
-        " Uses nbgrader's zip_collect; the student id comes from each file's name."
+        " Uses nbgrader's zip_collect; the student id comes from each file's name. With "
+        "--exchange instead of ARCHIVE: nbgrader's collect, from the exchange of a JupyterHub "
+        "where students submit with the Assignment List (Exchange.root and "
+        "CourseDirectory.course_id come from the nbgrader configuration)."
     )
     parser.add_argument("assignment_id", metavar="ID", help="the assignment, e.g. ps1_power_method")
     parser.add_argument(
-        "archive", metavar="ARCHIVE", type=Path, help="the zip file the LMS gave you"
+        "archive",
+        metavar="ARCHIVE",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="the zip file the LMS gave you (leave it out with --exchange)",
+    )
+    parser.add_argument(
+        "--exchange",
+        action="store_true",
+        help="collect the newest submission of each student from nbgrader's exchange "
+        "(nbgrader collect) instead of an LMS archive",
+    )
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="with --exchange: replace submissions collected before by newer ones "
+        "(nbgrader collect --update)",
+    )
+    parser.add_argument(
+        "--student",
+        default=None,
+        metavar="NAME",
+        help="with --exchange: collect this student's submission only",
     )
     parser.add_argument(
         "--lms",
@@ -165,12 +197,41 @@ def collect(
     return students, len(recorded)
 
 
+def check_sources(args: argparse.Namespace) -> None:
+    """Exactly one source, ARCHIVE or --exchange, and only the options that source has."""
+    from coursekit.batch.course import CourseError
+
+    if args.exchange and args.archive is not None:
+        raise CourseError(
+            "Give ARCHIVE (an LMS download) or --exchange (the hub's submissions), not both."
+        )
+    if not args.exchange and args.archive is None:
+        raise CourseError(
+            "Say where the submissions are: ARCHIVE (the zip file your LMS gave you) or "
+            "--exchange (nbgrader's exchange, on a JupyterHub)."
+        )
+    if args.exchange:
+        wrong = {"--lms": args.lms != "auto", "--regexp": args.regexp, "--force": args.force}
+        why = "is for an LMS archive, not for --exchange"
+    else:
+        wrong = {"--update": args.update, "--student": args.student}
+        why = "is for --exchange, not for an LMS archive"
+    used = [option for option, given in wrong.items() if given]
+    if used:
+        raise CourseError(f"{used[0]} {why}.")
+
+
 def run(args: argparse.Namespace) -> int:
     from coursekit.batch.course import put_tools_on_path
 
     put_tools_on_path()  # before nbgrader is imported
     from coursekit.batch.course import CourseError, find_root
 
+    check_sources(args)
+    if args.exchange:
+        from coursekit import exchange
+
+        return exchange.collect_run(args)
     archive = args.archive.resolve()
     if not archive.is_file():
         raise CourseError(f"There is no file {args.archive}.")
