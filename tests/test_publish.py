@@ -266,6 +266,7 @@ PUBLIC_TOP_LEVEL = {
     "_toc.yml",
     "assignments",
     "book",
+    "hub",
     "lib",
     "pyproject.toml",
     "requirements-book.txt",
@@ -380,6 +381,67 @@ def test_environment_files_pin_like_the_lock(edition):
             assert versions == {lock[key]}, f"{name}=={versions} but the lock has {lock[key]}"
     assert "-e ." in lines, "requirements.txt must install the course library"
     assert (edition.dest / "runtime.txt").read_text().startswith("python-3.")
+
+
+# What a hub configuration must never hold: JupyterHub's own secrets, set in the file instead of
+# being made by JupyterHub at start, and anything that looks like a key or a password.
+HUB_SECRET_SETTINGS = re.compile(
+    r"\.(cookie_secret|api_token|auth_token|crypt_key|client_secret|password|ssl_key)\s*=|"
+    r"(CONFIGPROXY_AUTH_TOKEN|JUPYTERHUB_CRYPT_KEY|JPY_COOKIE_SECRET)\W*[:=]|"
+    r"\.api_tokens\s*=|\.services\s*=",
+    re.IGNORECASE,
+)
+LONG_RANDOM = re.compile(r"\b[0-9a-fA-F]{32,}\b|[A-Za-z0-9+/]{40,}={0,2}")  # hex, base64 keys
+
+
+def test_the_hub_example_is_the_tested_one_and_holds_no_secrets(edition):
+    """hub/jupyterhub_config.py is the configuration tests/hub/ runs a JupyterHub with, byte for
+    byte; it sets no secret (JupyterHub makes its cookie secret and proxy token itself); and it
+    loads, with its defaults, into the PAM + LocalProcessSpawner + exchange setup it describes."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    example = edition.dest / "hub" / "jupyterhub_config.py"
+    assert example.read_bytes() == (ROOT / "hub" / "jupyterhub_config.py").read_bytes()
+    runs = (ROOT / "tests" / "hub" / "hub_setup.py").read_text()
+    assert 'HUB_CONFIG = ROOT / "hub" / "jupyterhub_config.py"' in runs, "tests/hub runs another"
+    for name in ("package.json", "package-lock.json"):
+        assert (edition.dest / "hub" / name).read_bytes() == (ROOT / "hub" / name).read_bytes()
+    text = example.read_text()
+    lock = read_lock(ROOT)
+    assert f"jupyterhub=={lock['jupyterhub']}" in text, "the example names another JupyterHub"
+    assert not HUB_SECRET_SETTINGS.search(text), HUB_SECRET_SETTINGS.search(text)
+    assert not LONG_RANDOM.findall(text), LONG_RANDOM.findall(text)
+    names = {k for k in os.environ if k.startswith("COURSE_")}
+    saved = {k: os.environ.pop(k) for k in names}  # the defaults, as on a real hub
+    try:
+        config = PyFileConfigLoader(example.name, str(example.parent)).load_config()
+    finally:
+        os.environ.update(saved)
+    assert config.JupyterHub.authenticator_class == "pam"
+    assert config.JupyterHub.spawner_class == "localprocess"
+    assert config.PAMAuthenticator.admin_groups == {"course-instructors"}
+    assert config.JupyterHub.bind_url == "http://127.0.0.1:8000/"
+    assert config.JupyterHub.cookie_secret_file == "/srv/jupyterhub/jupyterhub_cookie_secret"
+    assert "cookie_secret" not in config.JupyterHub and "api_tokens" not in config.JupyterHub
+    assert callable(config.Spawner.pre_spawn_hook)
+    readme = (edition.dest / "README.md").read_text()
+    assert "hub/jupyterhub_config.py" in readme and "npm ci --prefix hub" in readme
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "c.JupyterHub.cookie_secret = bytes.fromhex('00')",
+        "c.ConfigurableHTTPProxy.auth_token = 'x'",
+        "c.JupyterHub.api_tokens = {'x': 'admin'}",
+        "os.environ['CONFIGPROXY_AUTH_TOKEN'] = 'x'",
+        "c.PAMAuthenticator.password = 'x'",
+        "TOKEN = '" + "3f" * 16 + "'",
+        "KEY = '" + "Zm9v" * 10 + "'",
+    ],
+)
+def test_the_hub_secret_check_can_fail(line):
+    assert HUB_SECRET_SETTINGS.search(line) or LONG_RANDOM.search(line), line
 
 
 def test_twins_are_not_a_second_source_for_the_book(edition):

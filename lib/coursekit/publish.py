@@ -43,6 +43,15 @@ BOOK_FILES = (
     "web/.gitignore",
 )
 BOOK_DIRS = ("book", "_ext", "_templates", "_assets")
+# The course hub's example configuration, the one tests/hub/ runs (JupyterHub with PAM log-in,
+# LocalProcessSpawner and nbgrader's exchange), with the npm pins of its proxy: for whoever runs
+# the course's JupyterHub. It holds no secrets (JupyterHub makes its own at start).
+HUB_FILES = (
+    "hub/jupyterhub_config.py",
+    "hub/package.json",
+    "hub/package-lock.json",
+    "hub/.gitignore",
+)
 LIBRARY = "lib/fromscratch"
 ASSIGNMENTS = "assignments"
 
@@ -373,6 +382,13 @@ def copy_student_library(edition: Edition) -> None:
             edition.library_modules.append(path.stem)
 
 
+def copy_hub_example(edition: Edition) -> None:
+    """hub/: the example JupyterHub configuration and its proxy's npm pins."""
+    for name in HUB_FILES:
+        if (edition.source / name).is_file():
+            _copy(edition.source / name, edition.dest / name)
+
+
 def library_version(source: Path) -> str:
     init = (source / LIBRARY / "__init__.py").read_text(encoding="utf-8")
     match = re.search(r"""^__version__\s*=\s*["']([^"']+)["']""", init, re.M)
@@ -548,6 +564,10 @@ Written by `course publish` from the course repository; do not edit it by hand.
   installs it.
 - `requirements.txt`, `runtime.txt`: the environment (Binder builds it; a JupyterHub image
   installs it, together with nbgitpuller). torch is the CPU build, from PyTorch's CPU index.
+- `hub/jupyterhub_config.py`: an example configuration of the course's JupyterHub (log-in
+  with the machine's accounts, each person's JupyterLab running as their own user, nbgrader's
+  exchange for fetching and submitting problem sets and for feedback); its docstring says how
+  to set it up. `npm ci --prefix hub` installs its proxy, configurable-http-proxy.
 - `{WORKFLOW}`: builds the book and deploys it to GitHub Pages on every push to
   `{edition.branch}` (set Settings > Pages > Source to "GitHub Actions").
 
@@ -608,6 +628,7 @@ STEPS: tuple[Step, ...] = (
     write_notebook_twins,
     copy_released_assignments,
     copy_student_library,
+    copy_hub_example,
     write_pyproject,
     write_environment,
     write_workflow,
