@@ -3,7 +3,6 @@ and a watcher for console errors and failed or off-site requests."""
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,24 +10,14 @@ from pathlib import Path
 import yaml
 
 from built_site import SITE, require_site  # noqa: F401  (re-exported to conftest)
+from chromium import CHROMIUM, CHROMIUM_FLAGS  # noqa: F401  (re-exported)
 
 ROOT = Path(__file__).resolve().parents[2]
 # The book sources the site was built from: two levels above the html folder.
 BOOK_SOURCE = SITE.parents[1] if (SITE.parents[1] / "_toc.yml").exists() else ROOT
-CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 AXE_JS = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / "artifacts" / "browser"
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # Pages of the site that are not book pages: assets, sources, images.
 _NOT_PAGES = {"_static", "_sources", "_images", "_downloads"}

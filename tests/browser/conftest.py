@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, require_site, watch_page
+from browser_support import ARTIFACTS, require_site, watch_page
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,30 +48,6 @@ def site_url(site: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium, headless and offline, driven by Playwright."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"Chromium is not installed at {CHROMIUM}: run `make browser` "
-            "(apt-get install chromium); `make test` does it for you",
-            pytrace=False,
-        )
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-    except Exception:
-        playwright.stop()
-        raise
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 @pytest.fixture(scope="session")

@@ -43,8 +43,7 @@ from hub_setup import (
 )
 from hub_support import SystemUsers, free_port, missing_prerequisites
 
-sys.path.insert(0, str(ROOT / "tests" / "browser"))  # the browser tests' Chromium settings
-from browser_support import CHROMIUM, CHROMIUM_FLAGS  # noqa: E402
+sys.path.insert(0, str(ROOT / "tests" / "browser"))  # the browser tests' page watcher
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -121,26 +120,6 @@ def hub(hub_machine: Machine) -> Iterator[Hub]:
             process.wait()
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(log_path, ARTIFACTS / "jupyterhub.log")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless and offline, driven by Playwright (as in tests/browser/)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make browser`", pytrace=False)
-    from playwright.sync_api import sync_playwright
-
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
-        )
-    except Exception:
-        playwright.stop()
-        raise
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 @pytest.fixture(scope="module")
