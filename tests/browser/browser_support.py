@@ -4,6 +4,7 @@ and a watcher for console errors and failed or off-site requests."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,3 +115,37 @@ def watch_page(page, local_prefix: str) -> Watch:
 
     page.route(re.compile(r"^(?!" + re.escape(local_prefix) + r")(https?|wss?)://"), block)
     return watch
+
+
+def type_answer(page, name: str, code: str, timeout_s: float = 60.0) -> None:
+    """Replace the text of the solution cell of ``name`` (the code cell that defines it and still
+    raises NotImplementedError) in the open notebook with ``code``, typed as one paste (the
+    editor's auto-indent does not re-indent the lines).
+
+    JupyterLab attaches and renders the editors of cells out of view lazily (its default
+    windowing mode), so a cell's text is read only after scrolling it into view, and the whole
+    scan is retried until ``timeout_s``: on a loaded machine the editors fill in late."""
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
+    deadline = time.monotonic() + timeout_s
+    index = -1
+    while index < 0:
+        for i in range(cells.count()):
+            cell = cells.nth(i)
+            cell.scroll_into_view_if_needed()
+            text = cell.locator(".cm-content").inner_text()
+            if f"def {name}(" in text and "NotImplementedError" in text:
+                index = i
+                break
+        else:
+            assert time.monotonic() < deadline, (
+                f"no solution cell for {name} (with raise NotImplementedError()) "
+                f"in {timeout_s:.0f} s"
+            )
+            time.sleep(0.5)
+    editor = cells.nth(index).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(code.rstrip("\n"))
+    text = editor.inner_text()
+    assert f"def {name}" in text and "NotImplementedError" not in text, text

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser_support import ROOT, watch_page
+from browser_support import ROOT, type_answer, watch_page
 
 pytestmark = pytest.mark.browser
 
@@ -195,24 +195,9 @@ def wait_for_idle_kernel(page) -> None:
 
 
 def type_answers(page, answers: dict[str, str]) -> None:
-    """Replace each solution cell's text with its answer, typed into the cell's editor: the cell
-    of ``name`` is the one that defines it and still raises NotImplementedError."""
-    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
+    """Type each answer into the solution cell of the function it defines."""
     for name, code in answers.items():
-        index = cells.evaluate_all(
-            "(cells, name) => cells.findIndex(c => c.textContent.includes('def ' + name + '(')"
-            " && c.textContent.includes('NotImplementedError'))",
-            name,
-        )
-        assert index >= 0, f"no solution cell for {name} (with raise NotImplementedError())"
-        editor = cells.nth(index).locator(".cm-content")
-        editor.click()
-        page.keyboard.press("Control+a")
-        page.keyboard.press("Delete")
-        # One input event, as a paste: the editor's auto-indent does not re-indent the lines.
-        page.keyboard.insert_text(code.rstrip("\n"))
-        text = editor.inner_text()
-        assert f"def {name}" in text and "NotImplementedError" not in text, text
+        type_answer(page, name, code)
 
 
 def run_all_cells(page) -> None:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from browser_support import watch_page
+from browser_support import type_answer, watch_page
 from hub_setup import ASSIGNMENT, INSTRUCTOR, ROOT, STUDENTS, Hub, Machine
 from nbconvert import HTMLExporter
 
@@ -171,29 +171,9 @@ def wait_for_idle_kernel(page) -> None:
     )
 
 
-def type_answer(page, code: str) -> None:
-    """Replace the solution cell's text (the cell defining power_method that still raises
-    NotImplementedError) with ``code``, typed as one paste, then save the notebook.
-
-    JupyterLab renders the editors of cells out of view lazily: each cell is scrolled into view
-    before its text is read."""
-    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell")
-    index = -1
-    for i in range(cells.count()):
-        cell = cells.nth(i)
-        cell.scroll_into_view_if_needed()
-        text = cell.locator(".cm-content").inner_text()
-        if "def power_method(" in text and "NotImplementedError" in text:
-            index = i
-            break
-    assert index >= 0, "no solution cell for power_method (with raise NotImplementedError())"
-    editor = cells.nth(index).locator(".cm-content")
-    editor.click()
-    page.keyboard.press("Control+a")
-    page.keyboard.press("Delete")
-    page.keyboard.insert_text(code.rstrip("\n"))
-    text = editor.inner_text()
-    assert "def power_method" in text and "NotImplementedError" not in text, text
+def answer_and_save(page, code: str) -> None:
+    """Type ``code`` into the solution cell of power_method, then save the notebook."""
+    type_answer(page, "power_method", code)
     page.keyboard.press("Control+s")
     page.wait_for_function(
         "() => !document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)')"
@@ -325,7 +305,7 @@ def test_students_submit_on_the_hub_and_read_their_scores(hub_machine, hub, brow
         fetched = account.home / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
         assert fetched.is_file() and fetched.stat().st_uid == account.uid
         open_fetched_notebook(page)
-        type_answer(page, answers[name])
+        answer_and_save(page, answers[name])
         if name == first:
             classes, text = validate(page)
             shots.take(page, f"{name}-validated")

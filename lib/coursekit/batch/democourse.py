@@ -9,8 +9,8 @@ submission per kind in ``KINDS`` (every bad kind the grading pipeline must survi
 and partly correct ones) under ``submitted/<kind>/ps0_demo/``.
 
 The bad kinds are built to be safe to run even without any limits: the fork bomb is bounded
-(at most 2**11 processes, each gone within 3 s), the memory bomb stops at 8 GiB, and the
-gigantic output at 60 MB.
+(at most 2**11 processes, each gone within 3 s), the memory bomb stops at 8 GiB of untouched
+address space, and the gigantic output at 60 MB.
 """
 
 from __future__ import annotations
@@ -189,9 +189,12 @@ finally:
         time.sleep(3)
         os._exit(0)"""
 
+# bytes(n) is calloc'd: each 100 MiB counts against the address-space limit at once, without
+# writing a page, so the limit is hit in milliseconds on any machine. A bytearray is written
+# (memset) and took 2.7 s to reach 2 GiB on a quiet machine, over the 5 s cell limit under load.
 MEMORY_BOMB = """hog = []
-for _ in range(80):  # stops at 8 GiB even with no limit at all
-    hog.append(bytearray(100 * 1024 * 1024))"""
+for _ in range(80):  # stops at 8 GiB of address space even with no limit at all
+    hog.append(bytes(100 * 1024 * 1024))"""
 
 GIGANTIC_OUTPUT = """for i in range(6_000):  # 60 MB of output
     print("x" * 9_999)"""
