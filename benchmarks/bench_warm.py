@@ -3,7 +3,7 @@
 The same batch as ``bench_grading.py`` (default 20 submissions of the demo set whose notebook
 imports torch) from identical copies of one course: serial ``nbgrader autograde``, then
 ``course grade --workers W`` with cold kernels, then with warm kernels
-(``COURSEKIT_WARM_KERNELS=1``: each worker forks its kernels from a zygote that imported torch,
+(``course grade --kernels warm``: each worker forks its kernels from a zygote that imported torch,
 ``coursekit.batch.zygote``), alternating for ``--rounds`` rounds (medians). Reported: wall time
 and CPU seconds (``getrusage`` of waited-for children, the whole process tree) per submission,
 the ratios to serial nbgrader, and whether both runs gave every student the same row.
@@ -32,7 +32,6 @@ from pathlib import Path
 
 from bench_grading import ROOT, demo_course, environment, real_course, timed
 
-WARM = "COURSEKIT_WARM_KERNELS"
 RUNS = ("serial", "cold", "warm")
 
 
@@ -51,8 +50,7 @@ def one_round(base: Path, tmp: Path, aid: str, workers: int) -> dict:
         shutil.rmtree(root, ignore_errors=True)
         shutil.copytree(base, root)
         env = environment()
-        env[WARM] = "1" if name == "warm" else "0"
-        command = [nbgrader, "autograde", aid] if name == "serial" else grade
+        command = [nbgrader, "autograde", aid] if name == "serial" else [*grade, "--kernels", name]
         seconds, cpu, _ = timed(command, root, env)
         out[name] = {"s": seconds, "cpu": cpu, "load": os.getloadavg()[0]}
         if name != "serial":
@@ -76,7 +74,6 @@ def stage_profile(base: Path, tmp: Path, aid: str, warm: bool) -> dict[str, floa
     root = tmp / ("stages-warm" if warm else "stages-cold")
     shutil.rmtree(root, ignore_errors=True)
     shutil.copytree(base, root)
-    os.environ[WARM] = "1" if warm else "0"
     spent: dict[str, float] = defaultdict(float)
 
     def timer(owner: object, name: str, stage: str, coroutine: bool = False) -> None:
@@ -123,6 +120,7 @@ def stage_profile(base: Path, tmp: Path, aid: str, warm: bool) -> dict[str, floa
             snapshot=str(snapshot),
             work=str(root / "reports" / aid / ".work" / "local"),
             logs=str(root / "reports" / aid / "logs"),
+            warm_kernels=warm,
         )
         one = worker.Grader(setup)
         students = sorted(p.name for p in (root / "submitted").iterdir())

@@ -117,18 +117,23 @@ def test_a_killed_worker_is_replaced_and_its_student_retried(small_template: Pat
     democourse.write_submission(root, "slow", "slow")  # sleeps 4 s: time to kill its worker
     run = start_course_cli(root, "grade", ID, "--workers", "2", *GRADE_ARGS)
 
-    def slow_launcher() -> psutil.Process | None:
+    def slow_worker() -> psutil.Process | None:
+        """The worker whose kernel (cold: a launcher of its own; warm: forked by the worker's
+        zygote) works in the slow student's folder."""
         for proc in descendants(run.pid):
             try:
-                if "--memory-mb" in proc.cmdline() and "/slow/" in proc.cwd():
-                    return proc
+                if f"/slow/{ID}" not in proc.cwd():
+                    continue
+                while proc is not None and proc.ppid() != run.pid:
+                    proc = proc.parent()
+                return proc
             except psutil.Error:
                 continue
         return None
 
-    assert wait_until(lambda: slow_launcher() is not None, 120, step=0.1)
+    assert wait_until(lambda: slow_worker() is not None, 120, step=0.1)
     time.sleep(1.0)  # the kernel is running the student's cells now
-    worker = slow_launcher().parent()
+    worker = slow_worker()
     assert worker is not None and worker.ppid() == run.pid  # a worker forked by the command
     worker.kill()
     out, err = run.communicate(timeout=300)

@@ -202,16 +202,27 @@ def test_the_zygote_program_needs_nothing_from_the_course() -> None:
 
 
 def test_the_class_grades_the_same_warm(
-    graded_class: dict, class_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    graded_class: dict, class_template: Path, tmp_path: Path
 ) -> None:
-    """The e2e class (every bad kind) graded with warm kernels: the same rows, reasons,
-    gradebook records and notebook outputs as the cold run (but for the kinds that race the
-    time limit), and every kernel forked from the zygote."""
-    root = copy_course(class_template, tmp_path / "course")
-    monkeypatch.setenv(zygote.WARM_VARIABLE, "1")
-    done = course_cli(root, "grade", democourse.ASSIGNMENT, "--workers", "2", *GRADE_ARGS)
+    """The e2e class (every bad kind) graded with warm kernels (``graded_class``: the default)
+    and again with ``--kernels cold``: the same rows, reasons, gradebook records and notebook
+    outputs (but for the kinds that race the time limit), and every warm kernel forked from the
+    zygote."""
+    cold_root = copy_course(class_template, tmp_path / "course")
+    done = course_cli(
+        cold_root,
+        "grade",
+        democourse.ASSIGNMENT,
+        "--workers",
+        "2",
+        "--kernels",
+        "cold",
+        *GRADE_ARGS,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    cold_root = graded_class["root"]
+    assert "kernels: cold" in done.stdout, done.stdout
+    root = graded_class["root"]
+    assert "kernels: warm" in graded_class["run"].stdout, graded_class["run"].stdout
     aid = democourse.ASSIGNMENT
 
     def rows(course: Path) -> dict[str, dict]:
@@ -248,3 +259,5 @@ def test_the_class_grades_the_same_warm(
     }
     never_executed = {"malformed_json", "wrong_file_name", "missing_notebook", "duplicated_cell"}
     assert forked >= set(warm) - never_executed - {"no_submission"}
+    cold_logs = (cold_root / "reports" / aid / "logs").glob("*.log")
+    assert not any("forked from the warm zygote" in log.read_text() for log in cold_logs)

@@ -101,6 +101,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "canvas.csv then fills that assignment; without it Canvas matches the column by name "
         "or creates a new assignment",
     )
+    parser.add_argument(
+        "--kernels",
+        choices=("warm", "cold"),
+        default="warm",
+        help="warm (default): each local worker forks its grading kernels from a parent that "
+        "has imported torch once, in one sandbox per worker, one student at a time; cold: a "
+        "fresh interpreter and sandbox per kernel (always so on --scheduler)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--unsafe-no-sandbox",
@@ -131,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         unsafe_no_sandbox=args.unsafe_no_sandbox,
         canvas_assignment_id=args.canvas_assignment_id,
+        kernels=args.kernels,
     )
     outcome = grade(find_root(args.course), options)
     print(outcome.summary())

@@ -50,6 +50,7 @@ class Options:
     progress: bool = True
     unsafe_no_sandbox: bool = False
     canvas_assignment_id: int | None = None  # the Canvas column "<id> (<this>)" of canvas.csv
+    kernels: str = "warm"  # "warm": forked from each worker's zygote (see zygote); "cold": fresh
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Outcome:
     timeout: int = 0
     sandbox: str = ""
     canvas: str = ""  # what canvas.csv holds, if it was written
+    kernels: str = ""  # how the grading kernels started
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -76,7 +78,9 @@ class Outcome:
             f"graded {self.graded} submission(s), reused {self.reused} unchanged, "
             f"in {self.seconds:.1f} s ({statuses}); cell time limit {self.timeout} s; "
             f"gradebook integrity: {self.integrity}\n"
-            f"student code ran in: {self.sandbox}\n"
+            f"student code ran in: {self.sandbox}"
+            + (f"; kernels: {self.kernels}" if self.kernels else "")
+            + "\n"
             f"wrote {self.csv} and {self.html}" + (f"\n{self.canvas}" if self.canvas else "")
         )
 
@@ -217,6 +221,19 @@ def choose_tasks(
     return tasks, reused
 
 
+def warm_kernels(options: Options) -> bool:
+    """Whether the run's kernels fork from a warm zygote: ``--kernels warm`` (the default) on
+    the local pool in the sandbox. A Dask task is a fresh interpreter, where a zygote would cost
+    more than it saves, and ``--unsafe-no-sandbox`` has no sandbox for a zygote to live in."""
+    return options.kernels == "warm" and not options.scheduler and not options.unsafe_no_sandbox
+
+
+def kernels_text(setup: Setup) -> str:
+    if setup.warm_kernels:
+        return "warm (forked from each worker's zygote)"
+    return "cold (a fresh interpreter each)"
+
+
 def budget_seconds(master: dict[str, list[dict]], limits: Limits) -> float:
     """Wall-clock budget of one submission: every code cell may use its timeout twice, and more."""
     cells = sum(1 for cells in master.values() for c in cells if c["cell_type"] == "code")
@@ -256,6 +273,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
         limits=asdict(options.limits),
         threads=max(1, (os.cpu_count() or 1) // max(1, options.workers or os.cpu_count() or 1)),
         unsafe_no_sandbox=options.unsafe_no_sandbox,
+        warm_kernels=warm_kernels(options),
     )
     finished = _run_engine(course, options, setup, tasks, master, journal)
     rows = _finish(course, aid, students, journal)
@@ -279,6 +297,7 @@ def grade(root: Path, options: Options, say: Callable[[str], None] = print) -> O
         options.limits.timeout,
         sandbox,
         canvas.summary() if canvas else "",
+        kernels_text(setup),
     )
 
 

@@ -13,7 +13,7 @@ way nbgrader's own ``AutogradeApp`` loads it) — with four things changed:
 * ``Execute.kernel_name``: the limited kernel (``limits``), ``Execute.timeout``: ``--timeout``;
 * nbgrader's log goes to ``reports/ID/logs/<student>.log``, not to the terminal.
 
-With warm kernels (``COURSEKIT_WARM_KERNELS=1``, see ``zygote``) the autograded folder is the
+With warm kernels (``--kernels warm``, the default; see ``zygote``) the autograded folder is the
 worker's *stage* instead, ``kernels-<pid>/autograded/`` of the work folder: it lives as long as
 the worker (its zygote's sandbox binds it) and holds one student at a time, emptied before and
 after each.
@@ -54,6 +54,7 @@ class Setup:
     limits: dict = field(default_factory=dict)
     threads: int = 1
     unsafe_no_sandbox: bool = False  # --unsafe-no-sandbox: kernels and verdicts unconfined
+    warm_kernels: bool = False  # --kernels warm: kernels forked from this worker's zygote
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ class Grader:
         url = gradebook.sqlite_url(Path(setup.snapshot))
         self.master = gradebook.master_cells(url, setup.course_id, setup.assignment_id)
         self.stage = None  # warm kernels: the autograded folder the zygote's sandbox binds
-        if zygote.enabled() and not setup.unsafe_no_sandbox:
+        # the run's choice, for this worker's kernel launches (jail reads it when it starts one)
+        os.environ[zygote.WARM_VARIABLE] = "1" if setup.warm_kernels else "0"
+        if setup.warm_kernels and not setup.unsafe_no_sandbox:
             self.stage = self.work / f"kernels-{os.getpid()}" / zygote.STAGE_NAME
             self.stage.mkdir(parents=True, exist_ok=True)
 

@@ -1,7 +1,9 @@
-"""Grading kernels forked from a warm parent: a per-worker zygote (``COURSEKIT_WARM_KERNELS=1``).
+"""Grading kernels forked from a warm parent: a per-worker zygote (``course grade --kernels warm``).
 
 Every grading kernel pays for a fresh interpreter and ``import torch`` (about 1.5 s), while the
-student's code runs in well under 0.2 s. With warm kernels (off by default), each grading worker
+student's code runs in well under 0.2 s. With warm kernels (the default of ``course grade`` on
+the local pool; the worker sets ``COURSEKIT_WARM_KERNELS=1`` for the kernel launches of its
+process, and ``--kernels cold`` or a Dask task sets 0), each grading worker
 keeps one **zygote**: a trusted interpreter that has imported torch, NumPy and ipykernel once and
 then forks one kernel launcher per notebook. It runs no student code itself.
 
