@@ -40,7 +40,6 @@ import copy
 import csv
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench_grading import ROOT, environment, real_course, timed
+
+from coursekit.batch.pool import stop_process_groups
 
 AID = "ps1_power_method"
 COURSE_ID = "pytorch-from-scratch"
@@ -108,15 +109,7 @@ def command_line_cluster(folder: Path, workers: int, env: dict):
             client.wait_for_workers(workers, timeout=120)
         yield json.loads(scheduler_file.read_text())["address"]
     finally:
-        for proc in procs:
-            with contextlib.suppress(ProcessLookupError):  # it ended by itself
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_process_groups(procs, grace=20)
 
 
 def grades(root: Path) -> list[dict]:

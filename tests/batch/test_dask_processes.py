@@ -31,25 +31,13 @@ from pipeline_helpers import (
 )
 
 from coursekit.batch import democourse, gradebook
+from coursekit.batch.pool import stop_process_groups
 
 ID = democourse.ASSIGNMENT
 DASK = Path(sys.executable).with_name("dask")
 SLEEP = 8  # seconds the slow student's last cell sleeps: the worker is killed in the middle
 TIMEOUT = 12
 ARGS = ["--timeout", str(TIMEOUT), "--output-mb", "1", "--no-progress"]
-
-
-def _stop(procs: list[subprocess.Popen]) -> None:
-    """Stop what the fixture started: SIGTERM to each process group, then SIGKILL."""
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.fixture
@@ -111,7 +99,7 @@ def cluster(tmp_path: Path):
         address = json.loads(scheduler_file.read_text())["address"]
         yield {"address": address, "nannies": procs[1:]}
     finally:
-        _stop(procs)
+        stop_process_groups(procs)
 
 
 def grades_rows(root: Path) -> list[dict]:

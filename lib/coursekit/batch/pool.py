@@ -19,10 +19,12 @@ scratch folder before it starts (``stop_leftovers``).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import ctypes
 import multiprocessing as mp
 import os
 import signal
+import subprocess
 import time
 from collections import deque
 from collections.abc import Callable
@@ -42,6 +44,24 @@ def die_with_parent(parent: int) -> None:
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
+
+
+def stop_process_groups(procs: list, grace: float = 15.0) -> None:
+    """Stop processes that each lead their own process group (``start_new_session``), with
+    everything they started: SIGTERM to each group, then SIGKILL to any group whose leader has
+    not ended after ``grace`` seconds. (The Dask scheduler and workers of the benchmark and the
+    tests are started this way.)"""
+    for proc in procs:
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):  # it ended in between
+                os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def _serve(conn, setup: dict, log_path: str, parent: int) -> None:  # noqa: ANN001 - in the worker
