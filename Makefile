@@ -80,8 +80,10 @@ book: $(STAMP) web
 	$(BIN)/jupyter-book build --all -W --keep-going .
 
 ## Setup, lint, a fresh book build, then the whole test suite (browser tests included).
+## Then how long each part took (benchmarks/suite_times.py reads pytest's JUnit XML).
 test: $(STAMP) $(BWRAP) $(POSTGRES) web browser hub lint book
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --junitxml=artifacts/pytest.xml
+	$(BIN)/python benchmarks/suite_times.py artifacts/pytest.xml
 
 lint: $(STAMP)
 	$(BIN)/ruff check lib tests benchmarks
