@@ -1,39 +1,59 @@
-"""Session fixtures for the grader tests: one real `nbgrader autograde` per problem set."""
+"""Session fixtures for the grader tests: every set's corpus graded once by `course grade`, and
+one set's also by plain `nbgrader autograde`, to show the two give the same grades."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import harness
 import pytest
 
+PLAIN_SET = harness.PLAIN_SET
+
 _RUNS: dict[str, harness.SetRun] = {}
+_PLAIN: dict[str, harness.SetRun] = {}
 _SUMMARY: list[str] = []
+
+
+def _summary(run: harness.SetRun) -> str:
+    verdicts = run.verdicts()
+    wrong = sum(1 for problems in verdicts.values() if problems)
+    how = "one course grade --workers 2" if run.engine == "course" else "one nbgrader autograde"
+    return f"{run.assignment_id}: misgraded {wrong} of {len(verdicts)} ({how}, {run.seconds:.0f} s)"
 
 
 @pytest.fixture(scope="session")
 def graded_runs() -> dict[str, harness.SetRun]:
-    """Every discovered set, autograded once (the sets' autograde calls run concurrently)."""
+    """Every discovered set graded by `course grade` (one set at a time, two workers each with
+    warm kernels), while plain `nbgrader autograde` grades PLAIN_SET's corpus beside
+    them."""
     if not _RUNS:
         keep = os.environ.get("COURSEKIT_KEEP")
         base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="coursekit-grading-"))
         ids = harness.discover_assignments()
-        # all sets at once: each autograde is mostly one process waiting on its kernel/sandbox
-        _RUNS.update(harness.run_sets(ids, base, workers=max(1, len(ids))))
-        for aid, run in _RUNS.items():
-            verdicts = run.verdicts()
-            wrong = sum(1 for problems in verdicts.values() if problems)
-            _SUMMARY.append(
-                f"{aid}: misgraded {wrong} of {len(verdicts)} "
-                f"(one nbgrader autograde call, {run.seconds:.0f} s)"
-            )
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            plain = None
+            if PLAIN_SET in ids:
+                folder = base / "nbgrader" / PLAIN_SET
+                plain = beside.submit(harness.run_set, PLAIN_SET, folder, "nbgrader")
+            _RUNS.update(harness.run_sets(ids, base, workers=1, engine="course"))
+            if plain is not None:
+                _PLAIN[PLAIN_SET] = plain.result()
+        _SUMMARY.extend(_summary(run) for run in [*_RUNS.values(), *_PLAIN.values()])
     yield _RUNS
     if not os.environ.get("COURSEKIT_KEEP"):
-        for run in _RUNS.values():
+        for run in [*_RUNS.values(), *_PLAIN.values()]:
             shutil.rmtree(run.course.root.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def plain_nbgrader_runs(graded_runs) -> dict[str, harness.SetRun]:
+    """PLAIN_SET's corpus as plain `nbgrader autograde` graded it (empty if not run)."""
+    return _PLAIN
 
 
 def pytest_terminal_summary(terminalreporter) -> None:

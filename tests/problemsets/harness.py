@@ -402,6 +402,17 @@ class Course:
     def autograde(self, assignment_id: str) -> subprocess.CompletedProcess:
         return self.nbgrader("autograde", assignment_id, "--force")
 
+    def grade(self, assignment_id: str, timeout: float = 3600) -> subprocess.CompletedProcess:
+        """`course grade ID` as an instructor runs it: nbgrader's Autograde and GenerateFeedback
+        converters in two local workers, warm kernels, results merged into the gradebook."""
+        cmd = [sys.executable, "-m", "coursekit.cli", "grade", assignment_id]
+        cmd += ["--workers", "2", "--no-progress", "--course", str(self.root)]
+        proc = subprocess.run(
+            cmd, cwd=self.root, env=self.env(), capture_output=True, text=True, timeout=timeout
+        )
+        self.logs["course grade " + assignment_id] = proc.stdout + proc.stderr
+        return proc
+
     def feedback(self, assignment_id: str) -> subprocess.CompletedProcess:
         return self.nbgrader("generate_feedback", assignment_id, "--force")
 
@@ -563,6 +574,7 @@ class SetRun:
     autograde_log: str
     seconds: float
     released_dir: Path
+    engine: str = "course"
 
     def verdicts(self) -> dict[str, list[str]]:
         """case name -> misgrading reasons (empty = right). Escape cases (``escape_*``) must
@@ -600,10 +612,20 @@ def hidden_values(assignment_id: str, root: Path, student: str) -> list[str]:
     return [value for record in records for value in function(record.seed)]
 
 
-def run_set(assignment_id: str, root: Path) -> SetRun:
-    """Generate, submit every case, autograde them all in ONE nbgrader call, read results."""
+ENGINES = ("course", "nbgrader")
+# The set whose corpus is graded both ways (tests/problemsets/conftest.py): a chapter set, whose
+# corpus has every kind of case and is small.
+PLAIN_SET = "ch03_matmul"
+
+
+def run_set(assignment_id: str, root: Path, engine: str = "course") -> SetRun:
+    """Generate, submit every case, grade them all in one call, read the results. ``engine``:
+    "course" is one `course grade` (what instructors run: nbgrader's converters in two workers
+    with warm kernels), "nbgrader" one plain `nbgrader autograde` (a fresh kernel each)."""
     import time
 
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     course = Course(root)
     released_dir = course.generate(assignment_id)
     released = nbformat.read(released_dir / f"{assignment_id}.ipynb", as_version=4)
@@ -611,8 +633,10 @@ def run_set(assignment_id: str, root: Path) -> SetRun:
     for case in cases:
         course.submit(assignment_id, case.name, build_submission(case, released))
     start = time.perf_counter()
-    proc = course.autograde(assignment_id)
+    proc = course.grade(assignment_id) if engine == "course" else course.autograde(assignment_id)
     seconds = time.perf_counter() - start
+    if engine == "course" and proc.returncode != 0:
+        raise RuntimeError(f"course grade {assignment_id} failed:\n{proc.stdout}\n{proc.stderr}")
     results = course.results(assignment_id, [c.name for c in cases])
     return SetRun(
         assignment_id=assignment_id,
@@ -623,13 +647,16 @@ def run_set(assignment_id: str, root: Path) -> SetRun:
         autograde_log=proc.stdout + proc.stderr,
         seconds=seconds,
         released_dir=released_dir,
+        engine=engine,
     )
 
 
-def run_sets(assignment_ids: list[str], base: Path, workers: int = 2) -> dict[str, SetRun]:
-    """Run several sets concurrently (each is one nbgrader autograde process)."""
+def run_sets(
+    assignment_ids: list[str], base: Path, workers: int = 2, engine: str = "course"
+) -> dict[str, SetRun]:
+    """Run several sets, ``workers`` at a time (each one `course grade` or nbgrader call)."""
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {aid: pool.submit(run_set, aid, base / aid) for aid in assignment_ids}
+        futures = {aid: pool.submit(run_set, aid, base / aid, engine) for aid in assignment_ids}
         return {aid: fut.result() for aid, fut in futures.items()}
 
 

@@ -1,4 +1,6 @@
-"""Autograde every corpus submission through real nbgrader and compare with its EXPECT."""
+"""Grade every corpus submission with `course grade` (nbgrader's own Autograde converter in each
+worker) and compare with its EXPECT; one set is also graded by plain `nbgrader autograde`, and
+both must give every case the same grades."""
 
 from __future__ import annotations
 
@@ -51,3 +53,26 @@ def test_autograde_processed_every_submission(graded_runs, assignment_id: str) -
     run = graded_runs[assignment_id]
     missing = [name for name, res in run.results.items() if not res.autograded]
     assert not missing, f"nbgrader failed on {missing}:\n{run.autograde_log[-5000:]}"
+
+
+def test_course_grade_gives_what_plain_nbgrader_autograde_gives(graded_runs, plain_nbgrader_runs):
+    """PLAIN_SET's corpus, graded by plain `nbgrader autograde` (a fresh kernel per
+    submission, one process): misgraded 0 there too, and every case's cells have the same
+    score, maximum and review flag as under `course grade`."""
+    aid = harness.PLAIN_SET
+    if aid not in ASSIGNMENTS:
+        pytest.skip(f"{aid} is not among the sets of this run (COURSEKIT_SETS)")
+    plain, ours = plain_nbgrader_runs[aid], graded_runs[aid]
+    wrong = {name: problems for name, problems in plain.verdicts().items() if problems}
+    assert not wrong, harness.dump(plain)
+
+    def grades(result: harness.StudentResult) -> dict:
+        cells = {g: (c.score, c.max_score, c.review) for g, c in result.cells.items()}
+        return {"autograded": result.autograded, "cells": cells}
+
+    differ = {
+        case.name: (grades(ours.results[case.name]), grades(plain.results[case.name]))
+        for case in plain.cases
+        if grades(ours.results[case.name]) != grades(plain.results[case.name])
+    }
+    assert not differ, f"course grade vs nbgrader autograde differ on {aid}: {differ}"

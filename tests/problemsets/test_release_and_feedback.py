@@ -1,7 +1,7 @@
 """CI checks around the graded corpus run: releases, validation, feedback leaks, contracts.
 
 Every problem set with a source notebook (solutions/<id>/<id>.ipynb) takes part; the autograded
-course built by the `graded_runs` fixture (one nbgrader autograde per set) is reused where it
+course built by the `graded_runs` fixture (one `course grade` per set) is reused where it
 exists, so no set is generated twice.
 """
 
@@ -188,11 +188,14 @@ def test_release_fails_every_graded_test_under_validate(validations, assignment_
 
 @pytest.fixture(scope="session")
 def feedback(graded_runs) -> dict[str, harness.SetRun]:
-    """`nbgrader generate_feedback` for every student of every set (the sets concurrently)."""
+    """Every student's feedback of every set: `course grade` wrote it (nbgrader's
+    GenerateFeedback converter, per student); a set graded by plain `nbgrader autograde` gets
+    `nbgrader generate_feedback` here."""
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=max(1, len(graded_runs))) as pool:
-        procs = pool.map(lambda run: run.course.feedback(run.assignment_id), graded_runs.values())
+    plain = [run for run in graded_runs.values() if run.engine != "course"]
+    with ThreadPoolExecutor(max_workers=max(1, len(plain))) as pool:
+        procs = pool.map(lambda run: run.course.feedback(run.assignment_id), plain)
         for proc in procs:
             assert proc.returncode == 0, proc.stdout + proc.stderr
     return graded_runs
