@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SPLIT = {  # files under tests/problemsets that are parts of their own
-    "test_grading_corpus": "tests/problemsets: the corpora (one nbgrader autograde per set)",
+    "test_grading_corpus": "tests/problemsets: the corpora (course grade; ch03 also nbgrader)",
     "test_release_and_feedback": "tests/problemsets: release, validate and feedback",
 }
 OWN_PART_SECONDS = 60.0
