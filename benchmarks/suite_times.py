@@ -2,7 +2,7 @@
 
 pytest runs the tests one after the other, so the parts add up to the run's wall time. A
 test's time is its setup, call and teardown together (pytest's default for JUnit XML), so a
-session fixture (the corpus's one nbgrader autograde per set, the built class of the batch
+session fixture (the corpora's one `course grade` per set, the graded class of the batch
 tests) counts in the part whose test first asked for it.
 
 Parts: each folder under tests/ (tests/problemsets split into the corpus, the release and

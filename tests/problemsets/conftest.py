@@ -12,8 +12,6 @@ from pathlib import Path
 import harness
 import pytest
 
-PLAIN_SET = harness.PLAIN_SET
-
 _RUNS: dict[str, harness.SetRun] = {}
 _PLAIN: dict[str, harness.SetRun] = {}
 _SUMMARY: list[str] = []
@@ -29,20 +27,20 @@ def _summary(run: harness.SetRun) -> str:
 @pytest.fixture(scope="session")
 def graded_runs() -> dict[str, harness.SetRun]:
     """Every discovered set graded by `course grade` (one set at a time, two workers each with
-    warm kernels), while plain `nbgrader autograde` grades PLAIN_SET's corpus beside
-    them."""
+    warm kernels), while plain `nbgrader autograde` grades harness.PLAIN_SET's
+    corpus beside them."""
     if not _RUNS:
         keep = os.environ.get("COURSEKIT_KEEP")
         base = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="coursekit-grading-"))
         ids = harness.discover_assignments()
         with ThreadPoolExecutor(max_workers=1) as beside:
             plain = None
-            if PLAIN_SET in ids:
-                folder = base / "nbgrader" / PLAIN_SET
-                plain = beside.submit(harness.run_set, PLAIN_SET, folder, "nbgrader")
+            aid = harness.PLAIN_SET
+            if aid in ids:
+                plain = beside.submit(harness.run_set, aid, base / "nbgrader" / aid, "nbgrader")
             _RUNS.update(harness.run_sets(ids, base, workers=1, engine="course"))
             if plain is not None:
-                _PLAIN[PLAIN_SET] = plain.result()
+                _PLAIN[aid] = plain.result()
         _SUMMARY.extend(_summary(run) for run in [*_RUNS.values(), *_PLAIN.values()])
     yield _RUNS
     if not os.environ.get("COURSEKIT_KEEP"):
@@ -52,7 +50,7 @@ def graded_runs() -> dict[str, harness.SetRun]:
 
 @pytest.fixture(scope="session")
 def plain_nbgrader_runs(graded_runs) -> dict[str, harness.SetRun]:
-    """PLAIN_SET's corpus as plain `nbgrader autograde` graded it (empty if not run)."""
+    """harness.PLAIN_SET's corpus as plain `nbgrader autograde` graded it (empty if not run)."""
     return _PLAIN
 
 

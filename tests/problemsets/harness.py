@@ -413,9 +413,6 @@ class Course:
         self.logs["course grade " + assignment_id] = proc.stdout + proc.stderr
         return proc
 
-    def feedback(self, assignment_id: str) -> subprocess.CompletedProcess:
-        return self.nbgrader("generate_feedback", assignment_id, "--force")
-
     def autograded_notebook(self, assignment_id: str, student: str) -> Path:
         return self.root / "autograded" / student / assignment_id / f"{assignment_id}.ipynb"
 
