@@ -467,6 +467,7 @@ def _option(argv: Sequence[str], name: str, default: int) -> int:
 def _kernel_environment(env: dict[str, str], private: str) -> dict[str, str]:
     """The kernel's own HOME and temporary folder; for the limited kernel, its sandbox user."""
     env.update(IPYTHONDIR=private, MPLCONFIGDIR=private, TMPDIR=private, HOME=private)
+    env["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(private, "torchinductor")  # torch._dynamo's
     if KERNEL_PROGRAM_VARIABLE in env and "COURSEKIT_SANDBOX_UID" not in env:
         uid = SANDBOX_UID_BASE + (os.getpid() % 100_000) * 100 + next(_kernels) % 100
         env["COURSEKIT_SANDBOX_UID"] = str(uid)

@@ -122,6 +122,32 @@ def test_writes_outside_are_refused_and_reported(kernel, tmp_path: Path) -> None
     assert paths == [str(victim)]
 
 
+@pytest.fixture
+def grader_cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """torch sets TORCHINDUCTOR_CACHE_DIR in the grading process once a trusted check has made a
+    torch.optim optimizer (importing torch._dynamo): here, before the kernel starts."""
+    outside = tmp_path / "torchinductor_grader"
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(outside))
+    return outside
+
+
+def test_an_optimizer_in_the_kernel_writes_nothing_outside(grader_cache_dir, kernel) -> None:  # noqa: ANN001
+    """Making a torch.optim optimizer imports torch._dynamo, which makes its cache folder: the
+    kernel's own, never the grading process's (that write would be refused and fail the cell)."""
+    _, client, folder, _ = kernel
+    status, out = run(
+        client,
+        "import os, torch\n"
+        "p = torch.zeros(2, requires_grad=True)\n"
+        "torch.optim.SGD([p], lr=0.1, momentum=0.9)\n"
+        "print(os.environ['TORCHINDUCTOR_CACHE_DIR'].startswith(os.environ['TMPDIR']))",
+        timeout=60,
+    )
+    assert (status, text(out).strip()) == ("ok", "True"), text(out)
+    assert not [e for e in events(folder) if e["kind"] == "write_outside"]
+    assert not grader_cache_dir.exists()
+
+
 def test_output_is_capped(kernel) -> None:  # noqa: ANN001
     _, client, folder, _ = kernel
     status, out = run(client, democourse.GIGANTIC_OUTPUT)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import csv
 import json
 import os
 import shutil
@@ -123,7 +124,9 @@ def _check_expect(expect: object, path: Path) -> None:
     review = expect.get("review", [])
     if not isinstance(review, list) or not all(isinstance(g, str) for g in review):
         raise ValueError(f"{path}: EXPECT['review'] must be a list of grade_ids (or ['*']).")
-    unknown = set(expect) - {"full", "lose", "score", "total", "twin", "review"}
+    if not isinstance(expect.get("row", ""), str):
+        raise ValueError(f"{path}: EXPECT['row'] must be a string (part of the row's reason).")
+    unknown = set(expect) - {"full", "lose", "score", "total", "twin", "review", "row"}
     if unknown:
         raise ValueError(f"{path}: unknown EXPECT keys {sorted(unknown)}.")
 
@@ -419,6 +422,11 @@ class Course:
     def feedback_html(self, assignment_id: str, student: str) -> Path:
         return self.root / "feedback" / student / assignment_id / f"{assignment_id}.html"
 
+    def rows(self, assignment_id: str) -> dict[str, tuple[str, str]]:
+        """student -> (status, reason) of `course grade`'s reports/ID/grades.csv."""
+        with open(self.root / "reports" / assignment_id / "grades.csv", newline="") as f:
+            return {r["student"]: (r["status"], r["reason"]) for r in csv.DictReader(f)}
+
     def results(self, assignment_id: str, students: list[str]) -> dict[str, StudentResult]:
         """Scores from the gradebook, messages from the autograded notebooks."""
         from nbgrader.api import Gradebook, MissingEntry
@@ -572,13 +580,27 @@ class SetRun:
     seconds: float
     released_dir: Path
     engine: str = "course"
+    rows: dict[str, tuple[str, str]] = field(default_factory=dict)  # course grade's status, reason
 
     def verdicts(self) -> dict[str, list[str]]:
         """case name -> misgrading reasons (empty = right). Escape cases (``escape_*``) must
-        also keep every hidden value out of their messages."""
+        also keep every hidden value out of their messages. Under `course grade`, an honest case
+        (``correct_*``, ``fairness_*``, the reference) that loses nothing and needs no review
+        must also have a clean row (status ok, no reason): a finding there (say, a refused
+        write in a cell) would show the instructor a problem where the student made none.
+        ``EXPECT["row"]`` names the finding an honest case does cause (a slow cell's time-out)."""
         out = {}
         for case in self.cases:
             problems = misgrading(case, self.results[case.name], self.graded)
+            honest = case.name.startswith(HONEST_PREFIXES)
+            clean = honest and not case.expect.get("lose") and not case.expect.get("review")
+            if self.engine == "course" and clean:
+                status, reason = self.rows.get(case.name, ("no row", ""))
+                wanted = case.expect.get("row", "")
+                if wanted and wanted.lower() not in reason.lower():
+                    problems.append(f"course grade's row should say {wanted!r}, says {reason!r}")
+                elif not wanted and (status != "ok" or reason):
+                    problems.append(f"course grade's row says {status}: {reason}")
             if case.name.startswith("escape_"):
                 hidden = hidden_values(self.assignment_id, self.course.root, case.name)
                 problems += leaked(self.results[case.name], hidden)
@@ -610,6 +632,7 @@ def hidden_values(assignment_id: str, root: Path, student: str) -> list[str]:
 
 
 ENGINES = ("course", "nbgrader")
+HONEST_PREFIXES = ("correct_", "fairness_", "reference_solution")  # cases of honest work
 # The set whose corpus is graded both ways (tests/problemsets/conftest.py): a chapter set, whose
 # corpus has every kind of case and is small.
 PLAIN_SET = "ch03_matmul"
@@ -635,6 +658,7 @@ def run_set(assignment_id: str, root: Path, engine: str = "course") -> SetRun:
     if engine == "course" and proc.returncode != 0:
         raise RuntimeError(f"course grade {assignment_id} failed:\n{proc.stdout}\n{proc.stderr}")
     results = course.results(assignment_id, [c.name for c in cases])
+    rows = course.rows(assignment_id) if engine == "course" else {}
     return SetRun(
         assignment_id=assignment_id,
         course=course,
@@ -645,6 +669,7 @@ def run_set(assignment_id: str, root: Path, engine: str = "course") -> SetRun:
         seconds=seconds,
         released_dir=released_dir,
         engine=engine,
+        rows=rows,
     )
 
 

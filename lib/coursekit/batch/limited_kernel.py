@@ -239,6 +239,10 @@ def private_environment(private: Path) -> dict[str, str]:
         XDG_CACHE_HOME=str(home / ".cache"),
         TMPDIR=str(tmp),
         PYTHONDONTWRITEBYTECODE="1",
+        # torch._dynamo (imported by any torch.optim optimizer) makes this folder and exports its
+        # path; the grading process's own value (under /tmp) must not reach the kernel, where a
+        # write there is refused and fails the student's cell.
+        TORCHINDUCTOR_CACHE_DIR=str(tmp / "torchinductor"),
     )
     return env
 

@@ -69,6 +69,7 @@ WARM_VARIABLE = "COURSEKIT_WARM_KERNELS"
 PRELOAD = (  # what every kernel imports anyway: ipykernel's kernel, shell and debugger, pdb
     "numpy",
     "torch",
+    "torch._dynamo",  # a torch.optim optimizer's constructor imports it: 1.3-1.6 s per kernel
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
@@ -347,6 +348,7 @@ class KernelZygote:
         zygote_env = {k: v for k, v in env.items() if not k.startswith("COURSEKIT_")}
         zygote_env.pop("JPY_PARENT_PID", None)
         zygote_env.update(HOME=self.private_root, TMPDIR=self.private_root)
+        zygote_env["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(self.private_root, "torchinductor")
         zygote_env["COURSEKIT_KERNEL_PROGRAM"] = kernel_program(ZYGOTE_PROGRAM_FILES)
         argv = [sys.executable, "-c", BOOTSTRAP, str(theirs.fileno())]
         command = jail.bwrap_command(
