@@ -86,9 +86,8 @@ class Watch:
         self.external_requests.clear()
 
 
-def watch_page(page, local_prefix: str) -> Watch:
-    """Record console errors, page errors, failed and off-site requests of ``page``."""
-    watch = Watch(local_prefix)
+def _listen(page, watch: Watch) -> None:
+    """Console errors, page errors and failed requests of ``page`` into ``watch``."""
     page.on(
         "console",
         lambda msg: watch.console_errors.append(msg.text) if msg.type == "error" else None,
@@ -109,11 +108,34 @@ def watch_page(page, local_prefix: str) -> Watch:
 
     page.on("response", on_response)
 
+
+def _off_site(local_prefix: str) -> re.Pattern:
+    return re.compile(r"^(?!" + re.escape(local_prefix) + r")(https?|wss?)://")
+
+
+def watch_page(page, local_prefix: str) -> Watch:
+    """Record console errors, page errors, failed and off-site requests of ``page``."""
+    watch = Watch(local_prefix)
+    _listen(page, watch)
+
     def block(route) -> None:
         watch.external_requests.append(route.request.url)
         route.abort()
 
-    page.route(re.compile(r"^(?!" + re.escape(local_prefix) + r")(https?|wss?)://"), block)
+    page.route(_off_site(local_prefix), block)
+    return watch
+
+
+async def watch_page_async(page, local_prefix: str) -> Watch:
+    """``watch_page`` for a page of Playwright's async API."""
+    watch = Watch(local_prefix)
+    _listen(page, watch)
+
+    async def block(route) -> None:
+        watch.external_requests.append(route.request.url)
+        await route.abort()
+
+    await page.route(_off_site(local_prefix), block)
     return watch
 
 

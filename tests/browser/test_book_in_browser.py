@@ -4,7 +4,8 @@ Every page of the site must load with no console error and no failed request, re
 with the MathJax served from the site itself, load its figures, and pass axe-core with no
 serious or critical violation. The sidebar must reach every chapter, search must find a
 chapter by a word of its title, and the dark-mode toggle must switch the theme. A screenshot
-of each page is saved under artifacts/browser/ (git-ignored).
+of each page's first screen (and of the whole largest chapter in dark mode) is saved under
+artifacts/browser/ (git-ignored).
 
 Pages are discovered from the built site and chapters from _toc.yml, so the suite follows the
 book as it grows.
@@ -12,14 +13,25 @@ book as it grows.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
-from browser_support import AXE_JS, BOOK_SOURCE, site_pages, toc_docnames
+from browser_support import (
+    AXE_JS,
+    BOOK_SOURCE,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    site_pages,
+    toc_docnames,
+    watch_page_async,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -113,17 +125,30 @@ def format_violations(violations: list[dict]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("rel", PAGES)
-def test_page_loads_clean_renders_math_and_figures_and_is_accessible(
-    rel, site, site_url, watched_page, artifacts, browser_report
-):
-    page, watch = watched_page
-    open_page(page, urljoin(site_url, rel))
+# --- Every page: loads clean, renders its math and figures, passes axe-core --------------------
+
+# Pages audited at the same time, each in its own browser context (its own renderer process):
+# axe-core and the full-page screenshot keep one core busy per page, and this machine has two.
+PAGES_AT_ONCE = 2
+
+
+@dataclass
+class Audit:
+    failures: list[str]
+    report: dict
+
+
+async def audit_page(context, site_url: str, rel: str, artifacts: Path) -> Audit:
+    """Load ``rel`` in a fresh page of ``context`` (async API) and check everything about it."""
+    page = await context.new_page()
+    watch = await watch_page_async(page, site_url)
+    await page.goto(urljoin(site_url, rel), wait_until="load")
+    await page.wait_for_load_state("networkidle")
     failures: list[str] = []
 
     # Math: rendered by the site's own MathJax, no raw TeX left in the text.
-    state = page.evaluate(WAIT_FOR_MATH)
-    math = page.evaluate(MATH_REPORT)
+    state = await page.evaluate(WAIT_FOR_MATH)
+    math = await page.evaluate(MATH_REPORT)
     if state["hasMath"]:
         if not state["loaded"]:
             failures.append("the page has math but MathJax never started")
@@ -136,29 +161,82 @@ def test_page_loads_clean_renders_math_and_figures_and_is_accessible(
         failures.append(f"raw TeX left in the text: {raw[:5]}")
 
     # Figures: every image on the page decoded with a real size.
-    for img in page.evaluate(IMAGE_REPORT):
+    for img in await page.evaluate(IMAGE_REPORT):
         if not img["complete"] or img["width"] == 0:
             failures.append(f"image did not load: {img['src']} (alt {img['alt']!r})")
 
     # Accessibility.
-    violations = run_axe(page)
+    await page.add_script_tag(path=str(AXE_JS))
+    violations = await page.evaluate(RUN_AXE)
     serious = [v for v in violations if v["impact"] in FAILING_IMPACTS]
     if serious:
         failures.append("axe-core violations:\n" + format_violations(serious))
 
-    page.screenshot(path=str(artifacts / screenshot_name(rel)), full_page=True)
-
-    browser_report[rel] = {
+    # The first screen only: a full-page capture of a long chapter costs seconds of rendering.
+    await page.screenshot(path=str(artifacts / screenshot_name(rel)))
+    report = {
         "console_errors": list(watch.console_errors),
         "failed_requests": list(watch.failed_requests),
         "blocked_off_site_requests": list(watch.external_requests),
         "math_elements": math["count"],
         "math_rendered": math["rendered"],
-        "images": page.evaluate("() => document.images.length"),
+        "images": await page.evaluate("() => document.images.length"),
         "axe_violations": [f"[{v['impact']}] {v['id']}: {v['help']}" for v in violations],
     }
     failures.extend(watch.problems())
-    assert not failures, f"{rel}:\n" + "\n".join(failures)
+    return Audit(failures, report)
+
+
+def audit_pages(site_url: str, pages: list[str], artifacts: Path) -> dict[str, Audit]:
+    """Every page audited, ``PAGES_AT_ONCE`` at a time, by one Chromium of Playwright's async API
+    (in a thread of its own: the session's sync API owns this thread's event loop)."""
+    from playwright.async_api import async_playwright
+
+    async def all_pages() -> dict[str, Audit]:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+            )
+            gate = asyncio.Semaphore(PAGES_AT_ONCE)
+
+            async def one(rel: str) -> Audit:
+                async with gate:
+                    context = await browser.new_context(
+                        viewport={"width": 1280, "height": 900}, color_scheme="light"
+                    )
+                    try:
+                        return await audit_page(context, site_url, rel, artifacts)
+                    except Exception as error:  # noqa: BLE001 - a failure of this page only
+                        return Audit([f"the page could not be audited: {error}"], {})
+                    finally:
+                        await context.close()
+
+            try:
+                audits = await asyncio.gather(*(one(rel) for rel in pages))
+            finally:
+                await browser.close()
+            return dict(zip(pages, audits, strict=True))
+
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, all_pages()).result()
+
+
+@pytest.fixture(scope="module")
+def page_audits(site, site_url, artifacts, browser_report) -> dict[str, Audit]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make browser`", pytrace=False)
+    if not AXE_JS.is_file():
+        pytest.fail(f"axe-core is missing ({AXE_JS}): run `make web`", pytrace=False)
+    audits = audit_pages(site_url, site_pages(site), artifacts)
+    browser_report.update({rel: audit.report for rel, audit in audits.items() if audit.report})
+    return audits
+
+
+@pytest.mark.parametrize("rel", PAGES)
+def test_page_loads_clean_renders_math_and_figures_and_is_accessible(rel, page_audits):
+    audit = page_audits.get(rel)
+    assert audit is not None, f"{rel} was not audited (is the built site the one listed?)"
+    assert not audit.failures, f"{rel}:\n" + "\n".join(audit.failures)
 
 
 def chapter_pages() -> list[str]:
@@ -191,7 +269,8 @@ def test_sidebar_reaches_every_chapter(site, site_url, watched_page):
         )
         assert index >= 0, f"the sidebar of {page.url} has no link to {target}"
         links.nth(index).click()
-        page.wait_for_url(re.compile(re.escape(target) + r"(#.*)?$"))
+        # The sidebar's job ends when the page is there; its math and fonts are the page audit's.
+        page.wait_for_url(re.compile(re.escape(target) + r"(#.*)?$"), wait_until="domcontentloaded")
         rel = target.removeprefix(site_url)
         heading = page.locator("main h1").first.inner_text()
         assert heading.strip(), f"{rel}: reached through the sidebar but has no title"
@@ -250,7 +329,7 @@ def test_search_finds_each_chapter_by_a_word_of_its_title(site, site_url, watche
         box = page.locator("input[name='q']:visible").first
         box.fill(word)
         box.press("Enter")
-        page.wait_for_url(re.compile(r"search\.html\?q="))
+        page.wait_for_url(re.compile(r"search\.html\?q="), wait_until="domcontentloaded")
         page.wait_for_selector("#search-results .search-summary", timeout=15000)
         found = page.eval_on_selector_all(
             "#search-results ul.search li a", "els => els.map(a => a.href.split(/[?#]/)[0])"

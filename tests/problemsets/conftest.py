@@ -26,7 +26,7 @@ def _summary(run: harness.SetRun) -> str:
 
 @pytest.fixture(scope="session")
 def graded_runs() -> dict[str, harness.SetRun]:
-    """Every discovered set graded by `course grade` (one set at a time, two workers each with
+    """Every discovered set graded by `course grade` (two sets at a time, two workers each with
     warm kernels), while plain `nbgrader autograde` grades harness.PLAIN_SET's
     corpus beside them."""
     if not _RUNS:
@@ -38,7 +38,10 @@ def graded_runs() -> dict[str, harness.SetRun]:
             aid = harness.PLAIN_SET
             if aid in ids:
                 plain = beside.submit(harness.run_set, aid, base / "nbgrader" / aid, "nbgrader")
-            _RUNS.update(harness.run_sets(ids, base, workers=1, engine="course"))
+            # Two sets at a time: a set's own start and finish (release, zygotes, report, export)
+            # run mostly on one core; the other set's grading uses the second. Largest first.
+            largest_first = sorted(ids, key=lambda aid: -len(harness.load_corpus(aid)))
+            _RUNS.update(harness.run_sets(largest_first, base, workers=2, engine="course"))
             if plain is not None:
                 _PLAIN[aid] = plain.result()
         _SUMMARY.extend(_summary(run) for run in [*_RUNS.values(), *_PLAIN.values()])
