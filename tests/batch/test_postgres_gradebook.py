@@ -5,7 +5,8 @@ on a Unix socket in a temporary folder (``coursekit.batch.pgserver``: no TCP por
 ``postgres`` user under root). The demo class of ``test_grade_class`` is graded by the real
 command line with the course's ``db_url`` pointing at it, and compared with the SQLite run of the
 same class (``graded_class``): every gradebook row, the scores and the report's rows. Then two
-``course grade`` runs from two copies of the course write one PostgreSQL gradebook at once, and
+``course grade`` runs from two copies of the course write one PostgreSQL gradebook at once (the
+same eight students each), and
 four merging processes race on the same students: no grade may be lost, duplicated or different.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import multiprocessing
+import shutil
 import time
 from pathlib import Path
 
@@ -35,8 +37,6 @@ def postgres():  # noqa: ANN201 - a pgserver.Server
         pytest.fail(f"these tests need PostgreSQL: {error}", pytrace=False)
     yield server
     server.stop()
-    import shutil
-
     shutil.rmtree(server.folder, ignore_errors=True)
 
 
@@ -62,13 +62,46 @@ def report_rows(root: Path) -> dict[str, dict]:
     return rows
 
 
-def row_counts(db_url: str) -> dict[str, int]:
-    from sqlalchemy import create_engine, text
+COUNTED_BY_STUDENT = {  # each table's rows of the given students (a join up to the student)
+    "student": "SELECT COUNT(*) FROM student WHERE id IN :students",
+    "submitted_assignment": (
+        "SELECT COUNT(*) FROM submitted_assignment WHERE student_id IN :students"
+    ),
+    "submitted_notebook": (
+        "SELECT COUNT(*) FROM submitted_notebook n JOIN submitted_assignment a "
+        "ON n.assignment_id = a.id WHERE a.student_id IN :students"
+    ),
+    **{
+        table: (
+            f"SELECT COUNT(*) FROM {table} g JOIN submitted_notebook n ON g.notebook_id = n.id "
+            "JOIN submitted_assignment a ON n.assignment_id = a.id WHERE a.student_id IN :students"
+        )
+        for table in ("grade", "comment")
+    },
+}
+
+
+def row_counts(db_url: str, students: list[str] | None = None) -> dict[str, int]:
+    """Rows per table (of ``students`` only, if given), and grades written twice (any student)."""
+    from sqlalchemy import bindparam, create_engine, text
 
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
-            counts = {t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in TABLES}
+            if students is None:
+                counts = {
+                    t: conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in TABLES
+                }
+            else:
+                counts = {
+                    t: conn.execute(
+                        text(COUNTED_BY_STUDENT[t]).bindparams(
+                            bindparam("students", expanding=True)
+                        ),
+                        {"students": students},
+                    ).scalar()
+                    for t in TABLES
+                }
             counts["duplicated grades"] = conn.execute(
                 text(
                     "SELECT COUNT(*) FROM (SELECT cell_id, notebook_id FROM grade "
@@ -156,32 +189,54 @@ def test_a_rerun_on_postgresql_reuses_every_grade(graded_on_postgres: dict, tmp_
     assert {s: gradebook.extract_record(url, COURSE, ID, s) for s in democourse.KINDS} == before
 
 
+# The students of the two-runs test: good, partly right and broken ones, each quick to grade
+# (the loops and bombs of the whole class only add waiting, not gradebook writes).
+TOGETHER = [
+    "correct_solution",
+    "correct_loops",
+    "partly_squares",
+    "partly_mean",
+    "unmodified",
+    "deleted_cell",
+    "os_exit",
+    "malformed_json",
+]
+
+
 def test_two_runs_at_once_write_one_postgresql_gradebook(
     postgres,  # noqa: ANN001
     class_template: Path,
     graded_class: dict,
     tmp_path: Path,
 ) -> None:
-    """Two course folders (two graders) grade the whole class into one gradebook at the same
-    time: each run merges every student, so the two writers meet on every row."""
+    """Two course folders (two graders) grade the same students into one gradebook at the same
+    time: each run merges every student, so the two writers meet on every row. The result must
+    be the SQLite run's rows of those students: none lost, none twice, none different."""
     url = postgres.create_database("together")
     roots = [copy_course(class_template, tmp_path / name) for name in ("first", "second")]
     for root in roots:
         use_database(root, url)
+        for folder in (root / "submitted").iterdir():
+            if folder.name not in TOGETHER:
+                shutil.rmtree(folder)
     released = course_cli(roots[0], "release")  # the assignment is in the gradebook before
     assert released.returncode == 0, released.stderr
     runs = [start_course_cli(root, "grade", ID, "--workers", "1", *GRADE_ARGS) for root in roots]
     outputs = [run.communicate(timeout=900) for run in runs]
     for run, (out, err) in zip(runs, outputs, strict=True):
         assert run.returncode == 0, err
-        assert "graded 21 submission(s), reused 0" in out
+        assert f"graded {len(TOGETHER)} submission(s), reused 0" in out
         assert "Traceback" not in out + err
     lite = sqlite_url(graded_class["root"])
-    assert row_counts(url) == row_counts(lite)  # none lost, none twice
-    assert row_counts(url)["duplicated grades"] == 0
-    assert gradebook.part_scores(url, COURSE, ID) == gradebook.part_scores(lite, COURSE, ID)
+    assert row_counts(url) == row_counts(lite, TOGETHER) | {"duplicated grades": 0}
+    for student in TOGETHER:
+        mine = gradebook.extract_record(url, COURSE, ID, student)
+        assert mine == gradebook.extract_record(lite, COURSE, ID, student), student
+    together = {s: v for s, v in gradebook.part_scores(lite, COURSE, ID).items() if s in TOGETHER}
+    assert gradebook.part_scores(url, COURSE, ID) == together
+    wanted = {s: row for s, row in report_rows(graded_class["root"]).items() if s in TOGETHER}
     for root in roots:
-        assert report_rows(root) == report_rows(graded_class["root"])
+        assert report_rows(root) == wanted
 
 
 def _merge_all(url: str, records: list[dict], barrier, errors) -> None:  # noqa: ANN001

@@ -166,7 +166,7 @@ def test_the_zygote_is_single_threaded_and_the_kernel_sets_its_threads(stage: Pa
     for process in psutil.Process(warm.process.pid).children(recursive=True):
         try:
             line = process.cmdline()
-            if line[:2] == [sys.executable, "-c"] and "serve(int(sys.argv[1]))" in line[2]:
+            if line[:2] == [sys.executable, "-c"] and "serve(int(sys.argv[1])" in line[2]:
                 found.append(process)
         except psutil.Error:  # a launcher that just ended
             continue
@@ -265,3 +265,16 @@ def test_the_class_grades_the_same_warm(
     assert forked >= set(warm) - never_executed - {"no_submission"}
     cold_logs = (cold_root / "reports" / aid / "logs").glob("*.log")
     assert not any("forked from the warm zygote" in log.read_text() for log in cold_logs)
+
+
+def test_the_zygote_preloads_torch_dynamo_only_for_assignments_that_use_torch_optim(
+    tmp_path: Path,
+) -> None:
+    """torch._dynamo costs every zygote start 1.3-1.6 s and every kernel that makes a torch.optim
+    optimizer as much: the zygote imports it when the assignment's notebooks use torch.optim."""
+    solutions = Path(__file__).resolve().parents[2] / "solutions"
+    assert zygote.preload_for(solutions / "ch08_optim") == "torch._dynamo"
+    assert zygote.preload_for(solutions / "ch01_tensors") == ""
+    assert zygote.preload_for(tmp_path / "no such assignment") == ""
+    env = {zygote.PRELOAD_VARIABLE: "torch._dynamo,os,subprocess"}  # only known names pass
+    assert zygote._extra_preload(env) == ["torch._dynamo"]

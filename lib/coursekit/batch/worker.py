@@ -126,6 +126,8 @@ class Grader:
         self.stage = None  # warm kernels: the autograded folder the zygote's sandbox binds
         # the run's choice, for this worker's kernel launches (jail reads it when it starts one)
         os.environ[zygote.WARM_VARIABLE] = "1" if setup.warm_kernels else "0"
+        source = self.root / self.app.coursedir.source_directory / setup.assignment_id
+        os.environ[zygote.PRELOAD_VARIABLE] = zygote.preload_for(source)
         if setup.warm_kernels and not setup.unsafe_no_sandbox:
             self.stage = self.work / f"kernels-{os.getpid()}" / zygote.STAGE_NAME
             self.stage.mkdir(parents=True, exist_ok=True)

@@ -69,7 +69,6 @@ WARM_VARIABLE = "COURSEKIT_WARM_KERNELS"
 PRELOAD = (  # what every kernel imports anyway: ipykernel's kernel, shell and debugger, pdb
     "numpy",
     "torch",
-    "torch._dynamo",  # a torch.optim optimizer's constructor imports it: 1.3-1.6 s per kernel
     "ipykernel.kernelapp",
     "ipykernel.ipkernel",
     "ipykernel.zmqshell",
@@ -77,6 +76,12 @@ PRELOAD = (  # what every kernel imports anyway: ipykernel's kernel, shell and d
     "pdb",
 )
 CLEAR_SECONDS = 3.0  # a previous kernel's processes get this long to end before being killed
+# Imported by the zygote too when the assignment's own notebooks use the name (``preload_for``):
+# what only some assignments' kernels need, each a cost on every zygote start.
+PRELOAD_IF_USED = {
+    "torch.optim": "torch._dynamo",  # an optimizer's constructor imports it: 1.3-1.6 s per kernel
+}
+PRELOAD_VARIABLE = "COURSEKIT_ZYGOTE_PRELOAD"  # the worker's choice: module names, comma-separated
 MAX_REQUEST = 1 << 20
 LIFELINE_NAME = "COURSEKIT_LIFELINE_FD"
 THREADS_VARIABLES = ("MKL_NUM_THREADS", "OMP_NUM_THREADS")  # torch's order
@@ -93,11 +98,11 @@ def thread_count() -> int:
     return len(os.listdir("/proc/self/task"))
 
 
-def preload() -> None:
+def preload(extra: "list[str] | tuple[str, ...]" = ()) -> None:
     """The expensive imports, once; no torch operation (it would start thread pools)."""
     import importlib
 
-    for name in PRELOAD:
+    for name in (*PRELOAD, *extra):
         importlib.import_module(name)
 
 
@@ -210,10 +215,11 @@ def become_launcher(request: dict, fds: list[int]) -> None:
     os._exit(code)
 
 
-def serve(control_fd: int) -> None:
-    """The zygote's loop: preload, then one launcher per request (JSON plus one descriptor)."""
+def serve(control_fd: int, extra: "list[str] | tuple[str, ...]" = ()) -> None:
+    """The zygote's loop: preload (and ``extra`` modules), then one launcher per request (JSON
+    plus one descriptor)."""
     control = socket.socket(fileno=control_fd)
-    preload()
+    preload(extra)
     hash_seed = os.environ.get("PYTHONHASHSEED")
     control.send(b"ready %d" % thread_count())
     signal.signal(signal.SIGCHLD, lambda _signum, _frame: _reap_children())  # no zombies
@@ -287,11 +293,29 @@ ZYGOTE_PROGRAM_FILES = ("kernel_guard.py", "limited_kernel.py", "zygote.py")
 BOOTSTRAP = (
     "import base64, os, sys, zlib; __name__ = 'coursekit_zygote'; "
     "exec(zlib.decompress(base64.b64decode(os.environ.pop('COURSEKIT_KERNEL_PROGRAM')))); "
-    "serve(int(sys.argv[1]))"
+    "serve(int(sys.argv[1]), sys.argv[2:])"
 )
 STAGE_NAME = "autograded"
 ZYGOTE_PIDS_EXTRA = 16
 ZYGOTE_MEMORY_MB = 1536  # the zygote's own pages (torch imported), besides one kernel's
+
+
+def preload_for(notebooks: "os.PathLike | str") -> str:
+    """The ``PRELOAD_IF_USED`` modules that the notebooks of folder ``notebooks`` (the
+    assignment's source) call for, as the value of ``PRELOAD_VARIABLE``."""
+    import pathlib
+
+    folder = pathlib.Path(notebooks)
+    text = ""
+    if folder.is_dir():
+        text = "".join(p.read_text(errors="replace") for p in sorted(folder.glob("*.ipynb")))
+    return ",".join(sorted({module for name, module in PRELOAD_IF_USED.items() if name in text}))
+
+
+def _extra_preload(env: dict[str, str]) -> list[str]:
+    """The extra modules named in ``env`` (only known ones: the value only chooses among them)."""
+    known = set(PRELOAD_IF_USED.values())
+    return [name for name in env.get(PRELOAD_VARIABLE, "").split(",") if name in known]
 
 
 class ZygoteUnavailable(RuntimeError):
@@ -350,7 +374,7 @@ class KernelZygote:
         zygote_env.update(HOME=self.private_root, TMPDIR=self.private_root)
         zygote_env["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(self.private_root, "torchinductor")
         zygote_env["COURSEKIT_KERNEL_PROGRAM"] = kernel_program(ZYGOTE_PROGRAM_FILES)
-        argv = [sys.executable, "-c", BOOTSTRAP, str(theirs.fileno())]
+        argv = [sys.executable, "-c", BOOTSTRAP, str(theirs.fileno()), *_extra_preload(env)]
         command = jail.bwrap_command(
             argv,
             writable=[self.private_root, stage],
