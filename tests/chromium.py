@@ -31,14 +31,19 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def running_chromium() -> Iterator:
-    """Yield a headless Chromium (Playwright ``Browser``); close it and Playwright afterwards."""
+def require_chromium() -> None:
+    """Fail the test in one line if Debian's Chromium is not there."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is not installed at {CHROMIUM}: run `make browser` "
             "(apt-get install chromium); `make test` does it for you",
             pytrace=False,
         )
+
+
+def running_chromium() -> Iterator:
+    """Yield a headless Chromium (Playwright ``Browser``); close it and Playwright afterwards."""
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()

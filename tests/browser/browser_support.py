@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from built_site import SITE, require_site  # noqa: F401  (re-exported to conftest)
-from chromium import CHROMIUM, CHROMIUM_FLAGS  # noqa: F401  (re-exported)
+from chromium import CHROMIUM, CHROMIUM_FLAGS, require_chromium  # noqa: F401  (re-exported)
 
 ROOT = Path(__file__).resolve().parents[2]
 # The book sources the site was built from: two levels above the html folder.

@@ -28,6 +28,7 @@ from browser_support import (
     BOOK_SOURCE,
     CHROMIUM,
     CHROMIUM_FLAGS,
+    require_chromium,
     site_pages,
     toc_docnames,
     watch_page_async,
@@ -110,9 +111,13 @@ def open_page(page, url: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def run_axe(page) -> list[dict]:
+def require_axe() -> None:
     if not AXE_JS.is_file():
         pytest.fail(f"axe-core is missing ({AXE_JS}): run `make web`", pytrace=False)
+
+
+def run_axe(page) -> list[dict]:
+    require_axe()
     page.add_script_tag(path=str(AXE_JS))
     return page.evaluate(RUN_AXE)
 
@@ -128,7 +133,7 @@ def format_violations(violations: list[dict]) -> str:
 # --- Every page: loads clean, renders its math and figures, passes axe-core --------------------
 
 # Pages audited at the same time, each in its own browser context (its own renderer process):
-# axe-core and the full-page screenshot keep one core busy per page, and this machine has two.
+# axe-core and the rendering keep about one core busy per page, and this machine has two.
 PAGES_AT_ONCE = 2
 
 
@@ -223,10 +228,8 @@ def audit_pages(site_url: str, pages: list[str], artifacts: Path) -> dict[str, A
 
 @pytest.fixture(scope="module")
 def page_audits(site, site_url, artifacts, browser_report) -> dict[str, Audit]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make browser`", pytrace=False)
-    if not AXE_JS.is_file():
-        pytest.fail(f"axe-core is missing ({AXE_JS}): run `make web`", pytrace=False)
+    require_chromium()
+    require_axe()
     audits = audit_pages(site_url, site_pages(site), artifacts)
     browser_report.update({rel: audit.report for rel, audit in audits.items() if audit.report})
     return audits
