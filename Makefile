@@ -82,7 +82,7 @@ book: $(STAMP) web
 ## Setup, lint, a fresh book build, then the whole test suite (browser tests included).
 ## Then how long each part took (benchmarks/suite_times.py reads pytest's JUnit XML).
 test: $(STAMP) $(BWRAP) $(POSTGRES) web browser hub lint book
-	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder --junitxml=artifacts/pytest.xml
+	$(BIN)/python -m pytest --junitxml=artifacts/pytest.xml
 	$(BIN)/python benchmarks/suite_times.py artifacts/pytest.xml
 
 lint: $(STAMP)
