@@ -784,3 +784,32 @@ def test_torch_optim_is_observed_not_mistaken_for_tampering(banned: bool) -> Non
         else:
             assert student.call("fit", torch.ones(3)).abs().max() < 1.0
             assert ("optim", "calls torch.optim.SGD.step") in student.findings("fit")
+
+
+def test_a_zygote_without_torch_dynamo_grades_an_optimiser_the_same(monkeypatch) -> None:
+    """A grading worker whose assignment never calls torch.optim starts the verdicts' zygote
+    without torch._dynamo (about 2 s of CPU per worker); a student who uses an optimiser all the
+    same is graded as before: the child imports it inside the call."""
+    from coursekit.verdicts import sandbox
+
+    for value, chosen in (("", []), ("torch._dynamo,os", ["torch._dynamo"])):
+        monkeypatch.setenv(sandbox.PRELOAD_VARIABLE, value)
+        assert sandbox.zygote_preload() == chosen
+    monkeypatch.delenv(sandbox.PRELOAD_VARIABLE)
+    assert sandbox.zygote_preload() == ["torch._dynamo"]  # no choice made: everything
+
+    monkeypatch.setenv(sandbox.PRELOAD_VARIABLE, "")
+    previous, sandbox._Zygote._instance = sandbox._Zygote._instance, None
+    try:
+        problemset = types.SimpleNamespace(FUNCTIONS=("fit",), FORBIDDEN={})
+        with SandboxStudent([OPTIMISER], problemset, StaticReport()) as student:
+            assert student.call("fit", torch.ones(3)).abs().max() < 1.0
+            assert ("optim", "calls torch.optim.SGD.step") in student.findings("fit")
+            zygote = sandbox._Zygote._instance
+            assert zygote is not None, "the sandbox started without its zygote"
+            assert "--zygote" in zygote.process.args
+            assert "torch._dynamo" not in zygote.process.args
+    finally:
+        if sandbox._Zygote._instance is not None:
+            sandbox._Zygote._instance.close()
+        sandbox._Zygote._instance = previous

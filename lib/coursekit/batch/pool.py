@@ -33,7 +33,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from coursekit.batch.course import CourseError
-from coursekit.batch.worker import Grader, Result, Setup, Task, failed_result
+from coursekit.batch.worker import Grader, Result, Setup, Task, failed_result, preload
 
 PR_SET_PDEATHSIG = 1
 
@@ -177,6 +177,8 @@ def run_local(
     if not tasks:
         return
     log_dir.mkdir(parents=True, exist_ok=True)
+    if min(workers, len(tasks)) > 1:
+        preload(setup)  # once here, not once per worker
     pending = deque(tasks)
     slots = [Slot(i, setup, log_dir / f"worker-{i}.log") for i in range(min(workers, len(tasks)))]
     try:

@@ -34,7 +34,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from coursekit.batch import gradebook, precheck, reasons, zygote
+from coursekit.batch import feedback_html, gradebook, precheck, reasons, zygote
 from coursekit.batch.course import load_app, put_tools_on_path
 from coursekit.batch.limited_kernel import FALLBACK_EVENTS
 from coursekit.batch.limits import Limits, nbgrader_overrides, write_kernelspec
@@ -85,6 +85,36 @@ class Result:
         return asdict(self)
 
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def preload(setup: Setup) -> bool:
+    """Import, in the parent before it forks the workers, what each worker would otherwise
+    import for itself: the assignment's problem set (torch, NumPy) and the trusted grader,
+    about 2 s of CPU per worker. Only for workers of one thread each (``Setup.threads``: a
+    worker per core), with torch's thread settings at 1 while it is imported: torch starts its
+    OpenMP pool when imported with more, and a fork keeps no thread but the one that forks.
+    Nothing is done if torch is imported already. True if the problem set was imported."""
+    if setup.threads != 1 or "torch" in sys.modules:
+        return False
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    try:
+        from coursekit.problemsets import load
+
+        load(setup.assignment_id)
+        import coursekit.verdicts.grader  # noqa: F401
+    except Exception:  # noqa: BLE001 - no problem set, or a broken one: each worker reports it
+        return False
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    return True
+
+
 def safe_name(student_id: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in student_id) or "_"
 
@@ -106,7 +136,7 @@ class Grader:
         jupyter = write_kernelspec(self.work / "jupyter", self.limits)
         paths = [str(jupyter), os.environ.get("JUPYTER_PATH", "")]
         os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
-        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        for name in THREAD_VARIABLES:
             os.environ[name] = str(setup.threads)
         os.environ["PYTHONHASHSEED"] = os.environ.get("PYTHONHASHSEED", "0")
         if setup.unsafe_no_sandbox:  # a Dask worker does not inherit the command's environment
@@ -121,6 +151,7 @@ class Grader:
         # the run's choice, whatever the course's config says (the summary reports it)
         argv.append(f"--SafeExecute.unsafe_no_sandbox={setup.unsafe_no_sandbox}")
         self.app = load_app(AutogradeApp, self.root, argv, level=logging.INFO)
+        feedback_html.install(self.app.config)  # templates compiled once per worker
         url = gradebook.sqlite_url(Path(setup.snapshot))
         self.master = gradebook.master_cells(url, setup.course_id, setup.assignment_id)
         self.stage = None  # warm kernels: the autograded folder the zygote's sandbox binds
@@ -128,6 +159,9 @@ class Grader:
         os.environ[zygote.WARM_VARIABLE] = "1" if setup.warm_kernels else "0"
         source = self.root / self.app.coursedir.source_directory / setup.assignment_id
         os.environ[zygote.PRELOAD_VARIABLE] = zygote.preload_for(source)
+        from coursekit.verdicts import sandbox  # the verdicts' zygote: the same choice
+
+        os.environ[sandbox.PRELOAD_VARIABLE] = zygote.preload_for(source, sandbox.PRELOAD_IF_USED)
         if setup.warm_kernels and not setup.unsafe_no_sandbox:
             self.stage = self.work / f"kernels-{os.getpid()}" / zygote.STAGE_NAME
             self.stage.mkdir(parents=True, exist_ok=True)

@@ -300,16 +300,18 @@ ZYGOTE_PIDS_EXTRA = 16
 ZYGOTE_MEMORY_MB = 1536  # the zygote's own pages (torch imported), besides one kernel's
 
 
-def preload_for(notebooks: "os.PathLike | str") -> str:
-    """The ``PRELOAD_IF_USED`` modules that the notebooks of folder ``notebooks`` (the
-    assignment's source) call for, as the value of ``PRELOAD_VARIABLE``."""
+def preload_for(notebooks: "os.PathLike | str", table: "dict[str, str] | None" = None) -> str:
+    """The modules of ``table`` (``PRELOAD_IF_USED``: name used -> module to import) that the
+    notebooks of folder ``notebooks`` (the assignment's source) call for, comma-separated (the
+    value of ``PRELOAD_VARIABLE``)."""
     import pathlib
 
     folder = pathlib.Path(notebooks)
     text = ""
     if folder.is_dir():
         text = "".join(p.read_text(errors="replace") for p in sorted(folder.glob("*.ipynb")))
-    return ",".join(sorted({module for name, module in PRELOAD_IF_USED.items() if name in text}))
+    table = PRELOAD_IF_USED if table is None else table
+    return ",".join(sorted({module for name, module in table.items() if name in text}))
 
 
 def _extra_preload(env: dict[str, str]) -> list[str]:

@@ -242,8 +242,9 @@ def _confine() -> str:
     return f"{where}; seccomp: no threads, processes or exec"
 
 
-def _preimport() -> None:
-    """The expensive imports, done once in the zygote and shared by every forked child."""
+def _preimport(optional: list[str]) -> None:
+    """The expensive imports, done once in the zygote and shared by every forked child;
+    ``optional``: the zygote's extra modules (only ``torch._dynamo`` is known)."""
     os.environ["OMP_NUM_THREADS"] = "1"
     import json  # noqa: F401
     import pickle  # noqa: F401
@@ -259,12 +260,13 @@ def _preimport() -> None:
     import coursekit.verdicts.replies  # noqa: F401
     import fromscratch.traps
 
-    fromscratch.traps.preimport()  # SciPy: trapped in every child, imported once here
+    # SciPy: trapped in every child, imported once here
+    fromscratch.traps.preimport(dynamo="torch._dynamo" in optional)
 
     torch.set_num_threads(1)  # before any fork: no intra-op thread pool to copy
 
 
-def zygote(control_fd: int) -> None:
+def zygote(control_fd: int, optional: list[str]) -> None:
     """Import torch once, then fork one sandbox child per request (saves ~1 s each).
 
     Requests arrive on a Unix socket: a JSON line {"cwd": folder} with two file descriptors
@@ -276,7 +278,7 @@ def zygote(control_fd: int) -> None:
     import socket
     import tempfile
 
-    _preimport()
+    _preimport(optional)
     sock = socket.socket(fileno=control_fd)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
     sock.sendall(b"ready\n")
@@ -307,6 +309,6 @@ def zygote(control_fd: int) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1] == "--zygote":
-        zygote(int(sys.argv[2]))
+        zygote(int(sys.argv[2]), sys.argv[3:])
     else:
         main(sys.argv)
