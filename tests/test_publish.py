@@ -961,9 +961,16 @@ def test_the_edition_builds_with_its_workflow_steps(edition, tmp_path):
     changes so that nothing is fetched at test time: instead of installing, the install step's
     requirement files are checked against this environment (every pin the build uses is the
     version installed here), and npm installs from its cache (`make web` filled it). The rest
-    runs as written, the book's build included; the site must hold every chapter and MathJax."""
+    runs as written, the book's build included; the site must hold every chapter and MathJax.
+    The course's own build (`make book`, before the tests) leaves its jupyter-cache, which is
+    copied in: a chapter whose code hashes as the course's is not executed a second time (82 of
+    the test's 100 s), one whose code differs is executed here. The chapters read no file they
+    did not write, so the folder they would run in makes no difference."""
     tree = tmp_path / "edition"
     shutil.copytree(edition.dest, tree)
+    cache = ROOT / "_build" / ".jupyter_cache"  # the course's own build (`make book`) made it
+    if cache.is_dir():  # a chapter whose code hashes the same is not executed a second time
+        shutil.copytree(cache, tree / "_build" / ".jupyter_cache")
     build = workflow(edition_workflow(edition))["jobs"]["build"]
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
     for step in (s for s in build["steps"] if "run" in s):
