@@ -59,24 +59,25 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ## apt-get, one at a time (make test prepares in parallel; dpkg has one lock, and apt-get fails
 ## rather than waits for it): flock queues them on a lock file of this checkout.
 APT := flock $(CURDIR)/.apt-lock $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get
+## Install from the package lists as they are; only if that fails (a fresh machine has none, an
+## old list names files the mirror no longer has) update them and install again. The three
+## installs queue on the lock, so on a fresh machine the first one updates the lists for all.
+APT_INSTALL = $(APT) install -y -q $(1) || { $(APT) update -q && $(APT) install -y -q $(1); }
 browser: $(CHROMIUM)
 
 $(CHROMIUM):
-	$(APT) update -q
-	$(APT) install -y -q chromium
+	$(call APT_INSTALL,chromium)
 
 ## Debian's bubblewrap (and libseccomp2): the grading sandbox (coursekit.jail). Grading refuses
 ## to run student code without it (course grade --unsafe-no-sandbox overrides).
 $(BWRAP):
-	$(APT) update -q
-	$(APT) install -y -q bubblewrap libseccomp2
+	$(call APT_INSTALL,bubblewrap libseccomp2)
 
 ## Debian's PostgreSQL server, for the tests that keep the gradebook in PostgreSQL
 ## (coursekit.batch.pgserver starts a private one on a Unix socket). Any installed version will do.
 POSTGRES := $(or $(wildcard /usr/lib/postgresql/*/bin/postgres),/usr/lib/postgresql/VERSION/bin/postgres)
 $(POSTGRES):
-	$(APT) update -q
-	$(APT) install -y -q postgresql
+	$(call APT_INSTALL,postgresql)
 
 ## Build the book into _build/html, executing every chapter (cached between local rebuilds).
 book: $(STAMP) web
