@@ -177,10 +177,11 @@ def run_local(
     if not tasks:
         return
     log_dir.mkdir(parents=True, exist_ok=True)
-    if min(workers, len(tasks)) > 1:
+    count = min(workers, len(tasks))
+    if count > 1:
         preload(setup)  # once here, not once per worker
     pending = deque(tasks)
-    slots = [Slot(i, setup, log_dir / f"worker-{i}.log") for i in range(min(workers, len(tasks)))]
+    slots = [Slot(i, setup, log_dir / f"worker-{i}.log") for i in range(count)]
     try:
         while pending or any(slot.task for slot in slots):
             for slot in slots:
