@@ -23,7 +23,6 @@ import pytest
 from pipeline_helpers import (
     build_course,
     copy_course,
-    course_cli,
     environment,
     sandbox_processes,
     start_course_cli,
@@ -158,12 +157,11 @@ def test_a_dask_worker_killed_mid_run_loses_and_duplicates_nothing(tmp_path: Pat
     slow.write_text(text.replace("time.sleep(4)", f"time.sleep({SLEEP})"))
     students.append("slow")
 
-    # The same class graded by the local pool: the reference, with no worker lost.
+    # The same class graded by the local pool, in its own copy of the course while the cluster
+    # grades: the reference, with no worker lost.
     reference = copy_course(template, tmp_path / "reference")
-    done = course_cli(reference, "grade", ID, "--workers", "2", *ARGS)
-    assert done.returncode == 0, done.stderr
-
     root = copy_course(template, tmp_path / "course")
+    local = start_course_cli(reference, "grade", ID, "--workers", "2", *ARGS)
     run = start_course_cli(root, "grade", ID, "--scheduler", cluster["address"], *ARGS)
     try:
         killed = kill_the_worker_grading(cluster["nannies"], "slow")
@@ -171,10 +169,13 @@ def test_a_dask_worker_killed_mid_run_loses_and_duplicates_nothing(tmp_path: Pat
         # kernel included; the scheduler gives the student to a worker again.
         assert wait_until(lambda: not any(alive(p) for p in killed), SLEEP - 3, step=0.1)
         out, err = run.communicate(timeout=600)
+        _, local_err = local.communicate(timeout=600)
     finally:
-        if run.poll() is None:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.communicate()
+        for proc in (run, local):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+    assert local.returncode == 0, local_err
     assert run.returncode == 0, err
     assert f"graded {len(students)} submission(s)" in out and "integrity: ok" in out
 

@@ -109,29 +109,40 @@ def test_real_problem_set_with_the_course_config(tmp_path: Path) -> None:
     for line in hidden_test_lines(SOURCE):
         assert line not in feedback
 
-    # Serial nbgrader, same config, same kernel and limits: the same gradebook rows.
+    # Serial nbgrader, same config, same kernel and limits, in its own copy of the course (it
+    # runs while the class is graded again below): the same gradebook rows.
     timeout = int(done.stdout.split("cell time limit ")[1].split(" ")[0])
     limits = Limits(timeout=timeout)
     env = environment()
     env["JUPYTER_PATH"] = str(write_kernelspec(tmp_path / "jupyter", limits))
     assert course_cli(serial, "release", ID).returncode == 0  # the master copy, as grade did
-    subprocess.run(
-        serial_nbgrader_command(ID, limits), cwd=serial, env=env, capture_output=True, timeout=600
+    serial_run = subprocess.Popen(
+        serial_nbgrader_command(ID, limits),
+        cwd=serial,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
+    try:
+        # Hidden inputs are per student and per submission, and recorded so a grade can be
+        # reproduced: grading the whole class again gives the same rows, seeds included.
+        course_id = "pytorch-from-scratch"
+        reference_seeds = seeds.lookup(url, ID, "reference")
+        assert len(reference_seeds) == 1
+        writes_outside = {r.seed for r in seeds.lookup(url, ID, "writes_outside")}
+        assert writes_outside != {reference_seeds[0].seed}
+        before = {s: gradebook.extract_record(url, course_id, ID, s) for s in rows}
+        again = course_cli(root, "grade", ID, "--workers", "2", "--no-progress", "--force")
+        assert again.returncode == 0, again.stderr
+        assert {s: gradebook.extract_record(url, course_id, ID, s) for s in rows} == before
+        assert seeds.lookup(url, ID, "reference") == reference_seeds
+        serial_run.wait(timeout=600)
+    finally:
+        if serial_run.poll() is None:
+            serial_run.kill()
+            serial_run.wait()
     theirs = gradebook.sqlite_url(serial / "gradebook.db")
-    course_id = "pytorch-from-scratch"
     for student in rows:
         mine = gradebook.extract_record(url, course_id, ID, student)
         assert mine == gradebook.extract_record(theirs, course_id, ID, student), student
     assert democourse.ASSIGNMENT not in rows  # the demo course stays out of the real one
-
-    # Hidden inputs are per student and per submission, and recorded so a grade can be
-    # reproduced: grading the whole class again gives the same rows, seeds included.
-    reference_seeds = seeds.lookup(url, ID, "reference")
-    assert len(reference_seeds) == 1
-    assert {r.seed for r in seeds.lookup(url, ID, "writes_outside")} != {reference_seeds[0].seed}
-    before = {s: gradebook.extract_record(url, course_id, ID, s) for s in rows}
-    again = course_cli(root, "grade", ID, "--workers", "2", "--no-progress", "--force")
-    assert again.returncode == 0, again.stderr
-    assert {s: gradebook.extract_record(url, course_id, ID, s) for s in rows} == before
-    assert seeds.lookup(url, ID, "reference") == reference_seeds
