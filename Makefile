@@ -102,7 +102,7 @@ book: $(STAMP) web
 
 ## Setup, lint, a fresh book build, then the whole test suite (browser tests included), then how
 ## long each part took (benchmarks/suite_times.py reads pytest's JUnit XML). The preparation runs
-## three jobs at a time: pip, apt-get and npm download and unpack side by side, lint beside the
+## three jobs at a time: uv, apt-get and npm download and unpack side by side, lint beside the
 ## book's build. (The tests themselves run one at a time: two pytest-xdist processes made the
 ## suite slower, 39.5 min against 31.1, on two cores its corpora already keep busy.)
 .PHONY: ready
